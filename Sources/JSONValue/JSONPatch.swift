@@ -1,0 +1,239 @@
+/// Why a JSON patch could not be read or applied.
+public struct JSONPatchError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// An RFC 6902 JSON Patch: a list of operations applied in order.
+public struct JSONPatch: Sendable, Hashable {
+    /// One operation of a patch.
+    public enum Operation: Sendable, Hashable {
+        case add(path: JSONPointer, value: JSONValue)
+        case remove(path: JSONPointer)
+        case replace(path: JSONPointer, value: JSONValue)
+        case move(from: JSONPointer, path: JSONPointer)
+        case copy(from: JSONPointer, path: JSONPointer)
+        case test(path: JSONPointer, value: JSONValue)
+    }
+
+    public var operations: [Operation]
+
+    public init(_ operations: [Operation] = []) { self.operations = operations }
+
+    /// Whether the patch changes nothing.
+    public var isEmpty: Bool { operations.isEmpty }
+
+    /// Reads a patch from its JSON form (an array of operation objects).
+    public init(json: JSONValue) throws(JSONPatchError) {
+        guard case .array(let elements) = json else { throw JSONPatchError("a JSON patch must be an array") }
+        var operations: [Operation] = []
+        for (index, element) in elements.enumerated() {
+            guard case .object(let object) = element else {
+                throw JSONPatchError("operation \(index) of the JSON patch is not an object")
+            }
+            guard let op = object["op"]?.stringValue else {
+                throw JSONPatchError("operation \(index) of the JSON patch has no \"op\"")
+            }
+            func pointer(_ key: String) throws(JSONPatchError) -> JSONPointer {
+                guard let string = object[key]?.stringValue else {
+                    throw JSONPatchError("operation \(index) (\(op)) of the JSON patch has no \"\(key)\"")
+                }
+                return try JSONPointer(string)
+            }
+            func value() throws(JSONPatchError) -> JSONValue {
+                guard let value = object["value"] else {
+                    throw JSONPatchError("operation \(index) (\(op)) of the JSON patch has no \"value\"")
+                }
+                return value
+            }
+            switch op {
+            case "add": operations.append(.add(path: try pointer("path"), value: try value()))
+            case "remove": operations.append(.remove(path: try pointer("path")))
+            case "replace": operations.append(.replace(path: try pointer("path"), value: try value()))
+            case "move": operations.append(.move(from: try pointer("from"), path: try pointer("path")))
+            case "copy": operations.append(.copy(from: try pointer("from"), path: try pointer("path")))
+            case "test": operations.append(.test(path: try pointer("path"), value: try value()))
+            default: throw JSONPatchError("operation \(index) of the JSON patch has unknown op \"\(op)\"")
+            }
+        }
+        self.operations = operations
+    }
+
+    /// The JSON form of the patch.
+    public var json: JSONValue {
+        .array(
+            operations.map { operation in
+                switch operation {
+                case .add(let path, let value): ["op": "add", "path": .string(path.description), "value": value]
+                case .remove(let path): ["op": "remove", "path": .string(path.description)]
+                case .replace(let path, let value):
+                    ["op": "replace", "path": .string(path.description), "value": value]
+                case .move(let from, let path):
+                    ["op": "move", "from": .string(from.description), "path": .string(path.description)]
+                case .copy(let from, let path):
+                    ["op": "copy", "from": .string(from.description), "path": .string(path.description)]
+                case .test(let path, let value): ["op": "test", "path": .string(path.description), "value": value]
+                }
+            }
+        )
+    }
+
+    static func arrayIndex(_ token: String) -> Int? {
+        guard !token.isEmpty, token.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        guard token == "0" || !token.hasPrefix("0") else { return nil }
+        return Int(token)
+    }
+
+    /// Applies the patch, all or nothing: on error the document is left as it was.
+    public func apply(to document: JSONValue) throws(JSONPatchError) -> JSONValue {
+        var result = document
+        for operation in operations {
+            switch operation {
+            case .add(let path, let value):
+                try Self.add(value, at: path.tokens[...], in: &result, pointer: path)
+            case .remove(let path):
+                _ = try Self.remove(at: path.tokens[...], in: &result, pointer: path)
+            case .replace(let path, let value):
+                _ = try Self.remove(at: path.tokens[...], in: &result, pointer: path)
+                try Self.add(value, at: path.tokens[...], in: &result, pointer: path)
+            case .move(let from, let path):
+                if path.tokens.count > from.tokens.count, Array(path.tokens.prefix(from.tokens.count)) == from.tokens {
+                    throw JSONPatchError("cannot move \(from) into its own child \(path)")
+                }
+                let value = try Self.remove(at: from.tokens[...], in: &result, pointer: from)
+                try Self.add(value, at: path.tokens[...], in: &result, pointer: path)
+            case .copy(let from, let path):
+                guard let value = result[pointer: from] else { throw JSONPatchError("copy: no value at \(from)") }
+                try Self.add(value, at: path.tokens[...], in: &result, pointer: path)
+            case .test(let path, let value):
+                guard let actual = result[pointer: path] else { throw JSONPatchError("test: no value at \(path)") }
+                guard actual == value else { throw JSONPatchError("test failed at \(path)") }
+            }
+        }
+        return result
+    }
+
+    static func add(
+        _ value: JSONValue,
+        at tokens: ArraySlice<String>,
+        in document: inout JSONValue,
+        pointer: JSONPointer
+    ) throws(JSONPatchError) {
+        guard let first = tokens.first else {
+            document = value
+            return
+        }
+        let rest = tokens.dropFirst()
+        switch document {
+        case .object(var members):
+            if rest.isEmpty {
+                members[first] = value
+            } else {
+                guard var child = members[first] else { throw JSONPatchError("add: no parent for \(pointer)") }
+                members[first] = nil  // keep the child uniquely referenced while it is mutated
+                try add(value, at: rest, in: &child, pointer: pointer)
+                members[first] = child
+            }
+            document = .object(members)
+        case .array(var elements):
+            if rest.isEmpty {
+                if first == "-" {
+                    elements.append(value)
+                } else {
+                    guard let index = arrayIndex(first), index <= elements.count else {
+                        throw JSONPatchError("add: index \(first) out of range at \(pointer)")
+                    }
+                    elements.insert(value, at: index)
+                }
+            } else {
+                guard let index = arrayIndex(first), elements.indices.contains(index) else {
+                    throw JSONPatchError("add: index \(first) out of range at \(pointer)")
+                }
+                try add(value, at: rest, in: &elements[index], pointer: pointer)
+            }
+            document = .array(elements)
+        default:
+            throw JSONPatchError("add: \(pointer) goes through a \(document.typeName)")
+        }
+    }
+
+    static func remove(
+        at tokens: ArraySlice<String>,
+        in document: inout JSONValue,
+        pointer: JSONPointer
+    ) throws(JSONPatchError) -> JSONValue {
+        guard let first = tokens.first else { throw JSONPatchError("cannot remove the whole document") }
+        let rest = tokens.dropFirst()
+        switch document {
+        case .object(var members):
+            guard var child = members[first] else { throw JSONPatchError("no value at \(pointer)") }
+            let removed: JSONValue
+            if rest.isEmpty {
+                members[first] = nil
+                removed = child
+            } else {
+                members[first] = nil
+                removed = try remove(at: rest, in: &child, pointer: pointer)
+                members[first] = child
+            }
+            document = .object(members)
+            return removed
+        case .array(var elements):
+            guard let index = arrayIndex(first), elements.indices.contains(index) else {
+                throw JSONPatchError("no value at \(pointer)")
+            }
+            let removed: JSONValue
+            if rest.isEmpty {
+                removed = elements.remove(at: index)
+            } else {
+                removed = try remove(at: rest, in: &elements[index], pointer: pointer)
+            }
+            document = .array(elements)
+            return removed
+        default:
+            throw JSONPatchError("no value at \(pointer)")
+        }
+    }
+}
+
+extension JSONPatch {
+    /// The patch that turns `source` into `target`: `add`, `remove` and `replace` operations, objects compared member by
+    /// member, arrays of equal length element by element, elements appended or removed at the end one by one, and any other
+    /// changed array replaced whole. Applying the result to `source` yields `target`.
+    public static func diff(from source: JSONValue, to target: JSONValue) -> JSONPatch {
+        var operations: [Operation] = []
+        diff(source, target, at: JSONPointer(tokens: []), into: &operations)
+        return JSONPatch(operations)
+    }
+
+    static func diff(_ source: JSONValue, _ target: JSONValue, at path: JSONPointer, into operations: inout [Operation])
+    {
+        if source == target { return }
+        switch (source, target) {
+        case (.object(let a), .object(let b)):
+            for key in a.keys.sorted() where b[key] == nil {
+                operations.append(.remove(path: path.appending(key)))
+            }
+            for key in b.keys.sorted() {
+                if let old = a[key] {
+                    diff(old, b[key]!, at: path.appending(key), into: &operations)
+                } else {
+                    operations.append(.add(path: path.appending(key), value: b[key]!))
+                }
+            }
+        case (.array(let a), .array(let b)):
+            if a.count == b.count {
+                for index in a.indices { diff(a[index], b[index], at: path.appending(index), into: &operations) }
+            } else if b.count > a.count, Array(b.prefix(a.count)) == a {
+                for element in b[a.count...] { operations.append(.add(path: path.appending("-"), value: element)) }
+            } else if a.count > b.count, Array(a.prefix(b.count)) == b {
+                for index in (b.count..<a.count).reversed() { operations.append(.remove(path: path.appending(index))) }
+            } else {
+                operations.append(.replace(path: path, value: target))
+            }
+        default:
+            operations.append(.replace(path: path, value: target))
+        }
+    }
+}

@@ -1,0 +1,100 @@
+/// An RFC 6901 JSON Pointer such as `/spec/analysis/metrics/0/name`.
+public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
+    /// The unescaped reference tokens; empty for the whole document.
+    public var tokens: [String]
+
+    /// A pointer made of reference tokens (unescaped).
+    public init(tokens: [String]) { self.tokens = tokens }
+
+    /// Parses the string form: empty for the whole document, otherwise `/`-separated tokens with `~0` for `~` and
+    /// `~1` for `/`.
+    public init(_ string: String) throws(JSONPatchError) {
+        if string.isEmpty {
+            tokens = []
+            return
+        }
+        guard string.hasPrefix("/") else { throw JSONPatchError("JSON pointer \"\(string)\" must start with '/'") }
+        var result: [String] = []
+        for raw in string.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            var token = ""
+            var iterator = raw.makeIterator()
+            while let character = iterator.next() {
+                if character == "~" {
+                    switch iterator.next() {
+                    case "0": token.append("~")
+                    case "1": token.append("/")
+                    default: throw JSONPatchError("JSON pointer \"\(string)\" has '~' not followed by 0 or 1")
+                    }
+                } else {
+                    token.append(character)
+                }
+            }
+            result.append(token)
+        }
+        tokens = result
+    }
+
+    /// The escaped string form.
+    public var description: String {
+        tokens.map { "/" + Self.escape($0) }.joined()
+    }
+
+    /// Escapes one reference token (`~` → `~0`, `/` → `~1`).
+    public static func escape(_ token: String) -> String {
+        guard token.contains("~") || token.contains("/") else { return token }
+        return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+    }
+
+    /// The pointer one level deeper.
+    public func appending(_ token: String) -> JSONPointer { JSONPointer(tokens: tokens + [token]) }
+
+    /// The pointer one level deeper, at an array index.
+    public func appending(_ index: Int) -> JSONPointer { appending(String(index)) }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        var result = ""
+        var remainder = self[...]
+        while let range = remainder.range(of: target) {
+            result += remainder[..<range.lowerBound]
+            result += replacement
+            remainder = remainder[range.upperBound...]
+        }
+        return result + remainder
+    }
+}
+
+extension Substring {
+    fileprivate func range(of target: String) -> Range<Substring.Index>? {
+        guard !target.isEmpty else { return nil }
+        var start = startIndex
+        while start < endIndex {
+            if self[start...].hasPrefix(target) {
+                return start..<index(start, offsetBy: target.count)
+            }
+            start = index(after: start)
+        }
+        return nil
+    }
+}
+
+extension JSONValue {
+    /// The value a pointer refers to, or `nil` when it refers to nothing.
+    public subscript(pointer pointer: JSONPointer) -> JSONValue? {
+        var current = self
+        for token in pointer.tokens {
+            switch current {
+            case .object(let members):
+                guard let next = members[token] else { return nil }
+                current = next
+            case .array(let elements):
+                guard let index = JSONPatch.arrayIndex(token), elements.indices.contains(index) else { return nil }
+                current = elements[index]
+            default:
+                return nil
+            }
+        }
+        return current
+    }
+}

@@ -1,0 +1,485 @@
+/// A model type that keeps the object members it does not model, so reading and writing it back loses nothing.
+///
+/// Declare `public enum CodingKeys: String, CodingKey, CaseIterable` listing the modelled members and give
+/// `unknownFields` a default of `[:]`. ``JSONValueDecoder`` fills `unknownFields` with every other member, and
+/// ``JSONValueEncoder`` writes them back beside the modelled ones.
+public protocol PreservesUnknownFields {
+    associatedtype CodingKeys: CodingKey & CaseIterable
+    /// The members of the JSON object this type does not model, kept verbatim.
+    var unknownFields: [String: JSONValue] { get set }
+}
+
+extension PreservesUnknownFields {
+    static var knownFieldNames: Set<String> { Set(CodingKeys.allCases.map(\.stringValue)) }
+}
+
+/// Decodes `Decodable` values from a ``JSONValue`` tree, filling ``PreservesUnknownFields`` members.
+public struct JSONValueDecoder: Sendable {
+    public init() {}
+
+    /// Decodes a `T` from `value`. Errors are `DecodingError`s whose coding path names the member at fault.
+    public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+        try JSONValueDecoderImpl(value: value, codingPath: []).unbox(type)
+    }
+
+    /// Parses JSON bytes and decodes a `T`.
+    public func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
+        try decode(type, from: try JSONValue(parsing: bytes))
+    }
+}
+
+/// Encodes `Encodable` values into a ``JSONValue`` tree, writing back ``PreservesUnknownFields`` members.
+public struct JSONValueEncoder: Sendable {
+    public init() {}
+
+    /// Encodes `value` into a JSON tree.
+    public func encode<T: Encodable>(_ value: T) throws -> JSONValue {
+        try JSONValueEncoderImpl.box(value, codingPath: [])
+    }
+}
+
+extension DecodingError {
+    /// The coding path of the error in Kubernetes field notation, e.g. `spec.analysis.metrics[0].interval`.
+    public var fieldPath: String {
+        let path: [any CodingKey]
+        switch self {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            path = context.codingPath
+        case .keyNotFound(let key, let context):
+            path = context.codingPath + [key]
+        @unknown default:
+            path = []
+        }
+        return Self.render(path)
+    }
+
+    /// A one-line description of what is wrong, without the path.
+    public var problem: String {
+        switch self {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return context.debugDescription
+        case .keyNotFound:
+            return "Required value"
+        @unknown default:
+            return "invalid value"
+        }
+    }
+
+    static func render(_ path: [any CodingKey]) -> String {
+        var result = ""
+        for key in path {
+            if let index = key.intValue {
+                result += "[\(index)]"
+            } else {
+                if !result.isEmpty { result += "." }
+                result += key.stringValue
+            }
+        }
+        return result
+    }
+}
+
+final class JSONValueDecoderImpl: Decoder {
+    let value: JSONValue
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    init(value: JSONValue, codingPath: [any CodingKey]) {
+        self.value = value
+        self.codingPath = codingPath
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        guard case .object(let members) = value else {
+            throw DecodingError.typeMismatch(
+                [String: JSONValue].self,
+                .init(codingPath: codingPath, debugDescription: "must be an object, not \(describe(value))")
+            )
+        }
+        return KeyedDecodingContainer(KeyedContainer(members: members, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        guard case .array(let elements) = value else {
+            throw DecodingError.typeMismatch(
+                [JSONValue].self,
+                .init(codingPath: codingPath, debugDescription: "must be an array, not \(describe(value))")
+            )
+        }
+        return UnkeyedContainer(elements: elements, codingPath: codingPath)
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleContainer(decoder: self) }
+
+    func unbox<T: Decodable>(_ type: T.Type) throws -> T {
+        if T.self == JSONValue.self { return value as! T }
+        if T.self == String.self { return try unboxString() as! T }
+        if T.self == Int.self { return try unboxInteger(Int.self) as! T }
+        if T.self == Int64.self { return try unboxInteger(Int64.self) as! T }
+        if T.self == Int32.self { return try unboxInteger(Int32.self) as! T }
+        if T.self == Double.self { return try unboxDouble() as! T }
+        if T.self == Bool.self { return try unboxBool() as! T }
+        var decoded = try T(from: self)
+        if var preserving = decoded as? any PreservesUnknownFields, case .object(let members) = value {
+            preserving.unknownFields = Self.unknown(members, of: preserving)
+            decoded = preserving as! T
+        }
+        return decoded
+    }
+
+    static func unknown<P: PreservesUnknownFields>(_ members: [String: JSONValue], of _: P) -> [String: JSONValue] {
+        let known = P.knownFieldNames
+        return members.filter { !known.contains($0.key) }
+    }
+
+    func mismatch(_ expected: String) -> DecodingError {
+        DecodingError.typeMismatch(
+            Any.self,
+            .init(codingPath: codingPath, debugDescription: "must be \(expected), not \(describe(value))")
+        )
+    }
+
+    func unboxString() throws -> String {
+        guard case .string(let string) = value else { throw mismatch("a string") }
+        return string
+    }
+
+    func unboxBool() throws -> Bool {
+        guard case .bool(let bool) = value else { throw mismatch("a boolean") }
+        return bool
+    }
+
+    func unboxDouble() throws -> Double {
+        guard let double = value.doubleValue else { throw mismatch("a number") }
+        return double
+    }
+
+    func unboxInteger<I: FixedWidthInteger>(_ type: I.Type) throws -> I {
+        guard let int = value.intValue else { throw mismatch("an integer") }
+        guard let exact = I(exactly: int) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: codingPath, debugDescription: "integer \(int) is out of range")
+            )
+        }
+        return exact
+    }
+}
+
+func describe(_ value: JSONValue) -> String {
+    switch value {
+    case .string(let string):
+        let shown = string.count > 40 ? String(string.prefix(40)) + "…" : string
+        return "string \"\(shown)\""
+    case .int(let int): return "integer \(int)"
+    case .double(let double): return "number \(double)"
+    case .bool(let bool): return "boolean \(bool)"
+    case .null: return "null"
+    case .array: return "an array"
+    case .object: return "an object"
+    }
+}
+
+private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let members: [String: JSONValue]
+    let codingPath: [any CodingKey]
+
+    var allKeys: [Key] { members.keys.compactMap { Key(stringValue: $0) } }
+
+    func contains(_ key: Key) -> Bool { members[key.stringValue] != nil }
+
+    func child(_ key: Key) throws -> JSONValueDecoderImpl {
+        guard let value = members[key.stringValue] else {
+            throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "Required value"))
+        }
+        return JSONValueDecoderImpl(value: value, codingPath: codingPath + [key])
+    }
+
+    func decodeNil(forKey key: Key) throws -> Bool { members[key.stringValue]?.isNull ?? true }
+
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try child(key).unbox(type) }
+
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard let value = members[key.stringValue], !value.isNull else { return nil }
+        return try JSONValueDecoderImpl(value: value, codingPath: codingPath + [key]).unbox(type)
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(
+        keyedBy type: NestedKey.Type,
+        forKey key: Key
+    ) throws -> KeyedDecodingContainer<NestedKey> {
+        try child(key).container(keyedBy: type)
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        try child(key).unkeyedContainer()
+    }
+
+    func superDecoder() throws -> any Decoder {
+        JSONValueDecoderImpl(value: .object(members), codingPath: codingPath)
+    }
+
+    func superDecoder(forKey key: Key) throws -> any Decoder { try child(key) }
+}
+
+private struct UnkeyedContainer: UnkeyedDecodingContainer {
+    let elements: [JSONValue]
+    let codingPath: [any CodingKey]
+    var currentIndex = 0
+
+    init(elements: [JSONValue], codingPath: [any CodingKey]) {
+        self.elements = elements
+        self.codingPath = codingPath
+    }
+
+    var count: Int? { elements.count }
+    var isAtEnd: Bool { currentIndex >= elements.count }
+
+    mutating func next() throws -> JSONValueDecoderImpl {
+        guard !isAtEnd else {
+            throw DecodingError.valueNotFound(
+                Any.self,
+                .init(codingPath: codingPath, debugDescription: "unexpected end of the array")
+            )
+        }
+        defer { currentIndex += 1 }
+        return JSONValueDecoderImpl(
+            value: elements[currentIndex],
+            codingPath: codingPath + [AnyCodingKey(intValue: currentIndex)]
+        )
+    }
+
+    mutating func decodeNil() throws -> Bool {
+        guard !isAtEnd, elements[currentIndex].isNull else { return false }
+        currentIndex += 1
+        return true
+    }
+
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().unbox(type) }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy type: NestedKey.Type
+    ) throws -> KeyedDecodingContainer<NestedKey> {
+        try next().container(keyedBy: type)
+    }
+
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer { try next().unkeyedContainer() }
+
+    mutating func superDecoder() throws -> any Decoder { try next() }
+}
+
+private struct SingleContainer: SingleValueDecodingContainer {
+    let decoder: JSONValueDecoderImpl
+    var codingPath: [any CodingKey] { decoder.codingPath }
+
+    func decodeNil() -> Bool { decoder.value.isNull }
+    func decode(_ type: Bool.Type) throws -> Bool { try decoder.unboxBool() }
+    func decode(_ type: String.Type) throws -> String { try decoder.unboxString() }
+    func decode(_ type: Double.Type) throws -> Double { try decoder.unboxDouble() }
+    func decode(_ type: Float.Type) throws -> Float { Float(try decoder.unboxDouble()) }
+    func decode(_ type: Int.Type) throws -> Int { try decoder.unboxInteger(Int.self) }
+    func decode(_ type: Int8.Type) throws -> Int8 { try decoder.unboxInteger(Int8.self) }
+    func decode(_ type: Int16.Type) throws -> Int16 { try decoder.unboxInteger(Int16.self) }
+    func decode(_ type: Int32.Type) throws -> Int32 { try decoder.unboxInteger(Int32.self) }
+    func decode(_ type: Int64.Type) throws -> Int64 { try decoder.unboxInteger(Int64.self) }
+    func decode(_ type: UInt.Type) throws -> UInt { try decoder.unboxInteger(UInt.self) }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try decoder.unboxInteger(UInt8.self) }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try decoder.unboxInteger(UInt16.self) }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try decoder.unboxInteger(UInt32.self) }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try decoder.unboxInteger(UInt64.self) }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.unbox(type) }
+}
+
+// MARK: - Encoding
+
+final class EncodingNode {
+    enum Content {
+        case empty
+        case value(JSONValue)
+        case object([String: EncodingNode])
+        case array([EncodingNode])
+    }
+
+    var content: Content = .empty
+
+    func materialize() -> JSONValue {
+        switch content {
+        case .empty: return .object([:])
+        case .value(let value): return value
+        case .object(let members): return .object(members.mapValues { $0.materialize() })
+        case .array(let elements): return .array(elements.map { $0.materialize() })
+        }
+    }
+
+    func objectMembers() -> [String: EncodingNode] {
+        if case .object(let members) = content { return members }
+        return [:]
+    }
+
+    func child(forKey key: String) -> EncodingNode {
+        var members = objectMembers()
+        if let existing = members[key] { return existing }
+        let node = EncodingNode()
+        members[key] = node
+        content = .object(members)
+        return node
+    }
+
+    func setMember(_ key: String, _ value: JSONValue) {
+        var members = objectMembers()
+        let node = EncodingNode()
+        node.content = .value(value)
+        members[key] = node
+        content = .object(members)
+    }
+
+    func appendElement() -> EncodingNode {
+        var elements: [EncodingNode] = []
+        if case .array(let existing) = content { elements = existing }
+        let node = EncodingNode()
+        elements.append(node)
+        content = .array(elements)
+        return node
+    }
+}
+
+final class JSONValueEncoderImpl: Encoder {
+    let node: EncodingNode
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    init(node: EncodingNode, codingPath: [any CodingKey]) {
+        self.node = node
+        self.codingPath = codingPath
+    }
+
+    func store(_ value: JSONValue) { node.content = .value(value) }
+
+    static func box<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws -> JSONValue {
+        switch value {
+        case let json as JSONValue: return json
+        case let string as String: return .string(string)
+        case let bool as Bool: return .bool(bool)
+        case let int as Int: return .int(Int64(int))
+        case let int as Int64: return .int(int)
+        case let int as Int32: return .int(Int64(int))
+        case let double as Double: return .double(double)
+        default: break
+        }
+        let encoder = JSONValueEncoderImpl(node: EncodingNode(), codingPath: codingPath)
+        try value.encode(to: encoder)
+        var result = encoder.node.materialize()
+        if let preserving = value as? any PreservesUnknownFields, case .object(var members) = result {
+            for (key, extra) in preserving.unknownFields where members[key] == nil { members[key] = extra }
+            result = .object(members)
+        }
+        return result
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        if case .empty = node.content { node.content = .object([:]) }
+        return KeyedEncodingContainer(KeyedEncoder<Key>(node: node, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        if case .empty = node.content { node.content = .array([]) }
+        return UnkeyedEncoder(node: node, codingPath: codingPath)
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer {
+        SingleEncoder(node: node, codingPath: codingPath)
+    }
+}
+
+private struct KeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let node: EncodingNode
+    let codingPath: [any CodingKey]
+
+    mutating func encodeNil(forKey key: Key) throws { node.setMember(key.stringValue, .null) }
+
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        node.setMember(key.stringValue, try JSONValueEncoderImpl.box(value, codingPath: codingPath + [key]))
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy keyType: NestedKey.Type,
+        forKey key: Key
+    ) -> KeyedEncodingContainer<NestedKey> {
+        let child = node.child(forKey: key.stringValue)
+        if case .empty = child.content { child.content = .object([:]) }
+        return KeyedEncodingContainer(KeyedEncoder<NestedKey>(node: child, codingPath: codingPath + [key]))
+    }
+
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        let child = node.child(forKey: key.stringValue)
+        if case .empty = child.content { child.content = .array([]) }
+        return UnkeyedEncoder(node: child, codingPath: codingPath + [key])
+    }
+
+    mutating func superEncoder() -> any Encoder { JSONValueEncoderImpl(node: node, codingPath: codingPath) }
+
+    mutating func superEncoder(forKey key: Key) -> any Encoder {
+        JSONValueEncoderImpl(node: node.child(forKey: key.stringValue), codingPath: codingPath + [key])
+    }
+}
+
+private struct UnkeyedEncoder: UnkeyedEncodingContainer {
+    let node: EncodingNode
+    let codingPath: [any CodingKey]
+
+    var count: Int {
+        if case .array(let elements) = node.content { return elements.count }
+        return 0
+    }
+
+    mutating func encodeNil() throws { node.appendElement().content = .value(.null) }
+
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        let path = codingPath + [AnyCodingKey(intValue: count)]
+        node.appendElement().content = .value(try JSONValueEncoderImpl.box(value, codingPath: path))
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy keyType: NestedKey.Type
+    ) -> KeyedEncodingContainer<NestedKey> {
+        let path = codingPath + [AnyCodingKey(intValue: count)]
+        let child = node.appendElement()
+        child.content = .object([:])
+        return KeyedEncodingContainer(KeyedEncoder<NestedKey>(node: child, codingPath: path))
+    }
+
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+        let path = codingPath + [AnyCodingKey(intValue: count)]
+        let child = node.appendElement()
+        child.content = .array([])
+        return UnkeyedEncoder(node: child, codingPath: path)
+    }
+
+    mutating func superEncoder() -> any Encoder {
+        let path = codingPath + [AnyCodingKey(intValue: count)]
+        return JSONValueEncoderImpl(node: node.appendElement(), codingPath: path)
+    }
+}
+
+private struct SingleEncoder: SingleValueEncodingContainer {
+    let node: EncodingNode
+    let codingPath: [any CodingKey]
+
+    mutating func encodeNil() throws { node.content = .value(.null) }
+    mutating func encode(_ value: Bool) throws { node.content = .value(.bool(value)) }
+    mutating func encode(_ value: String) throws { node.content = .value(.string(value)) }
+    mutating func encode(_ value: Double) throws { node.content = .value(.double(value)) }
+    mutating func encode(_ value: Float) throws { node.content = .value(.double(Double(value))) }
+    mutating func encode(_ value: Int) throws { node.content = .value(.int(Int64(value))) }
+    mutating func encode(_ value: Int8) throws { node.content = .value(.int(Int64(value))) }
+    mutating func encode(_ value: Int16) throws { node.content = .value(.int(Int64(value))) }
+    mutating func encode(_ value: Int32) throws { node.content = .value(.int(Int64(value))) }
+    mutating func encode(_ value: Int64) throws { node.content = .value(.int(value)) }
+    mutating func encode(_ value: UInt) throws { node.content = .value(.int(Int64(clamping: value))) }
+    mutating func encode(_ value: UInt8) throws { node.content = .value(.int(Int64(value))) }
+    mutating func encode(_ value: UInt16) throws { node.content = .value(.int(Int64(value))) }
+    mutating func encode(_ value: UInt32) throws { node.content = .value(.int(Int64(value))) }
+    mutating func encode(_ value: UInt64) throws { node.content = .value(.int(Int64(clamping: value))) }
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        node.content = .value(try JSONValueEncoderImpl.box(value, codingPath: codingPath))
+    }
+}
