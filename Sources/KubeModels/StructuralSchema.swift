@@ -1,0 +1,448 @@
+import JSONValue
+
+/// An OpenAPI v3 schema in the structural subset Kubernetes uses for CustomResourceDefinitions, able to validate and
+/// prune JSON and to render itself as a CRD's `openAPIV3Schema`.
+public final class StructuralSchema: Sendable {
+    /// The JSON types a schema can demand.
+    public enum ValueType: String, Sendable {
+        case object, array, string, integer, number, boolean
+    }
+
+    public let type: ValueType?
+    public let description: String?
+    public let properties: [(name: String, schema: StructuralSchema)]
+    public let required: [String]
+    public let items: StructuralSchema?
+    public let additionalProperties: StructuralSchema?
+    public let enumValues: [JSONValue]?
+    public let minimum: Double?
+    public let maximum: Double?
+    public let minLength: Int?
+    public let maxLength: Int?
+    public let minItems: Int?
+    public let maxItems: Int?
+    public let maxProperties: Int?
+    public let pattern: String?
+    /// What the pattern means, for error messages (`a duration such as 30s or 1m`).
+    public let patternDescription: String?
+    public let format: String?
+    public let oneOf: [StructuralSchema]
+    public let anyOf: [StructuralSchema]
+    public let intOrString: Bool
+    public let preserveUnknownFields: Bool
+    public let nullable: Bool
+    /// Members rendered into the CRD but not checked by ``validate(_:at:)``, for rules whose check lives elsewhere
+    /// with a better message (for example a `oneOf` that semantic validation explains).
+    public let renderedOnly: [String: JSONValue]
+    /// Whether this is an object's `metadata`, which keeps its members and renders as a bare `type: object`.
+    public let isObjectMeta: Bool
+    let propertyIndex: [String: StructuralSchema]
+    let compiledPattern: CompiledPattern?
+
+    public init(
+        type: ValueType? = nil,
+        description: String? = nil,
+        properties: [(String, StructuralSchema)] = [],
+        required: [String] = [],
+        items: StructuralSchema? = nil,
+        additionalProperties: StructuralSchema? = nil,
+        enumValues: [JSONValue]? = nil,
+        minimum: Double? = nil,
+        maximum: Double? = nil,
+        minLength: Int? = nil,
+        maxLength: Int? = nil,
+        minItems: Int? = nil,
+        maxItems: Int? = nil,
+        maxProperties: Int? = nil,
+        pattern: String? = nil,
+        patternDescription: String? = nil,
+        format: String? = nil,
+        oneOf: [StructuralSchema] = [],
+        anyOf: [StructuralSchema] = [],
+        intOrString: Bool = false,
+        preserveUnknownFields: Bool = false,
+        nullable: Bool = false,
+        renderedOnly: [String: JSONValue] = [:],
+        isObjectMeta: Bool = false
+    ) {
+        self.type = type
+        self.description = description
+        self.properties = properties.map { (name: $0.0, schema: $0.1) }
+        self.required = required
+        self.items = items
+        self.additionalProperties = additionalProperties
+        self.enumValues = enumValues
+        self.minimum = minimum
+        self.maximum = maximum
+        self.minLength = minLength
+        self.maxLength = maxLength
+        self.minItems = minItems
+        self.maxItems = maxItems
+        self.maxProperties = maxProperties
+        self.pattern = pattern
+        self.patternDescription = patternDescription
+        self.format = format
+        self.oneOf = oneOf
+        self.anyOf = anyOf
+        self.intOrString = intOrString
+        self.preserveUnknownFields = preserveUnknownFields || isObjectMeta
+        self.isObjectMeta = isObjectMeta
+        self.nullable = nullable
+        self.renderedOnly = renderedOnly
+        self.propertyIndex = Dictionary(properties, uniquingKeysWith: { first, _ in first })
+        self.compiledPattern = pattern.map(CompiledPattern.init)
+    }
+
+    /// The schema of a named property, if declared.
+    public func property(_ name: String) -> StructuralSchema? { propertyIndex[name] }
+}
+
+// MARK: - Builders
+
+extension StructuralSchema {
+    public static func object(
+        _ description: String? = nil,
+        required: [String] = [],
+        renderedOnly: [String: JSONValue] = [:],
+        _ properties: KeyValuePairs<String, StructuralSchema>
+    ) -> StructuralSchema {
+        StructuralSchema(
+            type: .object,
+            description: description,
+            properties: properties.map { ($0.key, $0.value) },
+            required: required,
+            renderedOnly: renderedOnly
+        )
+    }
+
+    /// An object with the given properties, none required.
+    public static func object(_ properties: KeyValuePairs<String, StructuralSchema>) -> StructuralSchema {
+        StructuralSchema(type: .object, properties: properties.map { ($0.key, $0.value) })
+    }
+
+    /// An object whose members are all of one schema (`additionalProperties`).
+    public static func map(_ description: String? = nil, of values: StructuralSchema) -> StructuralSchema {
+        StructuralSchema(type: .object, description: description, additionalProperties: values)
+    }
+
+    /// `metadata` of a custom resource: validated by the API server itself, rendered as a bare `type: object`.
+    public static func objectMeta() -> StructuralSchema {
+        StructuralSchema(type: .object, renderedOnly: [:], isObjectMeta: true)
+    }
+
+    /// An object that keeps whatever members it is given.
+    public static func freeForm(_ description: String? = nil) -> StructuralSchema {
+        StructuralSchema(type: .object, description: description, preserveUnknownFields: true)
+    }
+
+    public static func string(
+        _ description: String? = nil,
+        enum values: [String]? = nil,
+        pattern: String? = nil,
+        patternDescription: String? = nil,
+        format: String? = nil,
+        minLength: Int? = nil,
+        maxLength: Int? = nil
+    ) -> StructuralSchema {
+        StructuralSchema(
+            type: .string,
+            description: description,
+            enumValues: values?.map { .string($0) },
+            minLength: minLength,
+            maxLength: maxLength,
+            pattern: pattern,
+            patternDescription: patternDescription,
+            format: format
+        )
+    }
+
+    public static func integer(
+        _ description: String? = nil,
+        minimum: Double? = nil,
+        maximum: Double? = nil,
+        format: String? = nil
+    ) -> StructuralSchema {
+        StructuralSchema(type: .integer, description: description, minimum: minimum, maximum: maximum, format: format)
+    }
+
+    public static func number(_ description: String? = nil, minimum: Double? = nil) -> StructuralSchema {
+        StructuralSchema(type: .number, description: description, minimum: minimum)
+    }
+
+    public static func boolean(_ description: String? = nil) -> StructuralSchema {
+        StructuralSchema(type: .boolean, description: description)
+    }
+
+    public static func array(
+        _ description: String? = nil,
+        of items: StructuralSchema,
+        minItems: Int? = nil,
+        maxItems: Int? = nil
+    ) -> StructuralSchema {
+        StructuralSchema(type: .array, description: description, items: items, minItems: minItems, maxItems: maxItems)
+    }
+
+    public static func intOrString(_ description: String? = nil) -> StructuralSchema {
+        StructuralSchema(description: description, anyOf: [.integer(), .string()], intOrString: true)
+    }
+}
+
+// MARK: - Validation
+
+/// What a schema check found: errors deny, warnings are reported alongside.
+public struct SchemaFindings: Sendable {
+    public var errors: [FieldError] = []
+    /// Members the schema does not declare (they would be pruned), as field paths.
+    public var unknownFields: [String] = []
+
+    public init() {}
+}
+
+extension StructuralSchema {
+    /// Checks `value` against the schema, collecting every violation rather than stopping at the first.
+    public func validate(_ value: JSONValue, at path: FieldPath) -> SchemaFindings {
+        var findings = SchemaFindings()
+        validate(value, at: path, into: &findings)
+        return findings
+    }
+
+    func validate(_ value: JSONValue, at path: FieldPath, into findings: inout SchemaFindings) {
+        if value.isNull {
+            if nullable || (type == nil && !intOrString) { return }
+            findings.errors.append(typeError(value, at: path))
+            return
+        }
+        if intOrString {
+            switch value {
+            case .string, .int: break
+            case .double where value.intValue != nil: break
+            default:
+                findings.errors.append(
+                    FieldError(
+                        .typeInvalid,
+                        field: path.description,
+                        value: value,
+                        detail: "must be an integer or a string"
+                    )
+                )
+                return
+            }
+        } else if let type, !Self.matches(value, type) {
+            findings.errors.append(typeError(value, at: path))
+            return
+        }
+        if let enumValues, !enumValues.contains(value) {
+            findings.errors.append(
+                .notSupported(
+                    path.description,
+                    value,
+                    supported: enumValues.map { $0.stringValue ?? $0.serialized() }
+                )
+            )
+        }
+        switch value {
+        case .string(let string):
+            checkString(string, value: value, at: path, into: &findings)
+        case .int, .double:
+            checkNumber(value, at: path, into: &findings)
+        case .array(let elements):
+            if let minItems, elements.count < minItems {
+                findings.errors.append(
+                    .invalid(path.description, .int(Int64(elements.count)), "must have at least \(minItems) items")
+                )
+            }
+            if let maxItems, elements.count > maxItems {
+                findings.errors.append(
+                    FieldError(.tooLong, field: path.description, detail: "must have at most \(maxItems) items")
+                )
+            }
+            if let items {
+                for (index, element) in elements.enumerated() {
+                    items.validate(element, at: path.index(index), into: &findings)
+                }
+            }
+        case .object(let members):
+            if let maxProperties, members.count > maxProperties {
+                findings.errors.append(
+                    FieldError(
+                        .forbidden,
+                        field: path.description,
+                        detail:
+                            "may have at most \(maxProperties) of \(propertyOrder.map { "\"\($0)\"" }.joined(separator: ", "))"
+                    )
+                )
+            }
+            for name in required where members[name] == nil || members[name]!.isNull {
+                findings.errors.append(.required(path.child(name).description))
+            }
+            for key in members.keys.sorted() {
+                let member = members[key]!
+                if let schema = propertyIndex[key] {
+                    schema.validate(member, at: path.child(key), into: &findings)
+                } else if let additionalProperties {
+                    additionalProperties.validate(member, at: path.key(key), into: &findings)
+                } else if !preserveUnknownFields, type == .object {
+                    findings.unknownFields.append(path.child(key).description)
+                }
+            }
+        default:
+            break
+        }
+        if !oneOf.isEmpty {
+            let matching = oneOf.filter { $0.validate(value, at: path).errors.isEmpty }.count
+            if matching != 1 {
+                findings.errors.append(
+                    .invalid(path.description, value, "must match exactly one of \(oneOf.count) schemas")
+                )
+            }
+        }
+        if !anyOf.isEmpty, !intOrString, !anyOf.contains(where: { $0.validate(value, at: path).errors.isEmpty }) {
+            findings.errors.append(.invalid(path.description, value, "must match at least one of the allowed schemas"))
+        }
+    }
+
+    static func matches(_ value: JSONValue, _ type: ValueType) -> Bool {
+        switch (type, value) {
+        case (.object, .object), (.array, .array), (.string, .string), (.boolean, .bool): return true
+        case (.number, .int), (.number, .double), (.integer, .int): return true
+        case (.integer, .double): return value.intValue != nil
+        default: return false
+        }
+    }
+
+    func typeError(_ value: JSONValue, at path: FieldPath) -> FieldError {
+        let shown: JSONValue
+        switch value {
+        case .object: shown = .string("object")
+        case .array: shown = .string("array")
+        default: shown = value
+        }
+        let expected = intOrString ? "integer or string" : (type?.rawValue ?? "any")
+        return FieldError(.typeInvalid, field: path.description, value: shown, detail: "must be of type \(expected)")
+    }
+
+    func checkString(_ string: String, value: JSONValue, at path: FieldPath, into findings: inout SchemaFindings) {
+        if let minLength, string.count < minLength {
+            findings.errors.append(
+                .invalid(path.description, value, "must be at least \(minLength) characters long")
+            )
+        }
+        if let maxLength, string.count > maxLength {
+            findings.errors.append(.tooLong(path.description, value, maximum: maxLength))
+        }
+        if let pattern, let compiledPattern, !intOrString, !compiledPattern.matches(string) {
+            let meaning = patternDescription.map { "must be \($0) (pattern '\(pattern)')" }
+            findings.errors.append(.invalid(path.description, value, meaning ?? "must match the pattern '\(pattern)'"))
+        }
+    }
+
+    func checkNumber(_ value: JSONValue, at path: FieldPath, into findings: inout SchemaFindings) {
+        guard let number = value.doubleValue else { return }
+        if let minimum, number < minimum {
+            findings.errors.append(
+                .invalid(
+                    path.description,
+                    value,
+                    "must be greater than or equal to \(JSONValue.double(minimum).serialized())"
+                )
+            )
+        }
+        if let maximum, number > maximum {
+            findings.errors.append(
+                .invalid(
+                    path.description,
+                    value,
+                    "must be less than or equal to \(JSONValue.double(maximum).serialized())"
+                )
+            )
+        }
+    }
+}
+
+/// A schema pattern compiled once. A pattern that does not compile matches nothing, so the fault shows.
+final class CompiledPattern: @unchecked Sendable {
+    // Regex is an immutable value; matching does not mutate it, so sharing it across threads is safe.
+    let regex: Regex<AnyRegexOutput>?
+
+    init(_ pattern: String) { regex = try? Regex(pattern) }
+
+    func matches(_ string: String) -> Bool {
+        guard let regex else { return false }
+        return (try? regex.firstMatch(in: string)) != nil
+    }
+}
+
+// MARK: - Pruning
+
+extension StructuralSchema {
+    /// The value with every member the schema does not declare removed, as kube-apiserver prunes custom resources.
+    public func pruned(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let members):
+            if preserveUnknownFields && properties.isEmpty && additionalProperties == nil { return value }
+            var kept: [String: JSONValue] = [:]
+            for (key, member) in members {
+                if let schema = propertyIndex[key] {
+                    kept[key] = schema.pruned(member)
+                } else if let additionalProperties {
+                    kept[key] = additionalProperties.pruned(member)
+                } else if preserveUnknownFields {
+                    kept[key] = member
+                }
+            }
+            return .object(kept)
+        case .array(let elements):
+            guard let items else { return value }
+            return .array(elements.map { items.pruned($0) })
+        default:
+            return value
+        }
+    }
+}
+
+// MARK: - Rendering
+
+extension StructuralSchema {
+    /// The schema as a CRD's `openAPIV3Schema` JSON.
+    public var json: JSONValue {
+        if isObjectMeta { return ["type": "object"] }
+        var object: [String: JSONValue] = [:]
+        if let type { object["type"] = .string(type.rawValue) }
+        if let description { object["description"] = .string(description) }
+        if !properties.isEmpty {
+            object["properties"] = .object(
+                Dictionary(uniqueKeysWithValues: properties.map { ($0.name, $0.schema.json) })
+            )
+        }
+        if !required.isEmpty { object["required"] = .array(required.map { .string($0) }) }
+        if let items { object["items"] = items.json }
+        if let additionalProperties { object["additionalProperties"] = additionalProperties.json }
+        if let enumValues { object["enum"] = .array(enumValues) }
+        if let minimum { object["minimum"] = Self.number(minimum) }
+        if let maximum { object["maximum"] = Self.number(maximum) }
+        if let minLength { object["minLength"] = .int(Int64(minLength)) }
+        if let maxLength { object["maxLength"] = .int(Int64(maxLength)) }
+        if let minItems { object["minItems"] = .int(Int64(minItems)) }
+        if let maxItems { object["maxItems"] = .int(Int64(maxItems)) }
+        if let maxProperties { object["maxProperties"] = .int(Int64(maxProperties)) }
+        if let pattern { object["pattern"] = .string(pattern) }
+        if let format { object["format"] = .string(format) }
+        if !oneOf.isEmpty { object["oneOf"] = .array(oneOf.map(\.json)) }
+        if intOrString {
+            object["x-kubernetes-int-or-string"] = true
+        } else if !anyOf.isEmpty {
+            object["anyOf"] = .array(anyOf.map(\.json))
+        }
+        if preserveUnknownFields { object["x-kubernetes-preserve-unknown-fields"] = true }
+        if nullable { object["nullable"] = true }
+        for (key, value) in renderedOnly { object[key] = value }
+        return .object(object)
+    }
+
+    static func number(_ value: Double) -> JSONValue {
+        value.rounded() == value ? .int(Int64(value)) : .double(value)
+    }
+
+    /// The property names in declaration order, for rendering with a stable, readable member order.
+    public var propertyOrder: [String] { properties.map(\.name) }
+}
