@@ -1,0 +1,37 @@
+/// How the admission gate behaves; built by the executable from flags.
+public struct AdmissionConfiguration: Sendable {
+    /// Written into `spec.provider` when a Canary has none (`--default-provider`).
+    public var defaultProvider: String
+    /// Users allowed to change Deployments owned by a Canary (the `-primary` copies). A trailing `*` matches any
+    /// suffix, e.g. `system:serviceaccount:kube-system:*`.
+    public var primaryEditors: [String]
+    /// The largest request body accepted; Kubernetes' own limit for admission requests is 7 MiB... plus framing.
+    public var maximumBodyBytes: Int
+    /// Longest warning returned to the API server (it drops longer ones).
+    public var maximumWarningLength: Int
+
+    public init(
+        defaultProvider: String = "linkerd",
+        primaryEditors: [String] = AdmissionConfiguration.defaultPrimaryEditors,
+        maximumBodyBytes: Int = 7 * 1024 * 1024,
+        maximumWarningLength: Int = 120
+    ) {
+        self.defaultProvider = defaultProvider
+        self.primaryEditors = primaryEditors
+        self.maximumBodyBytes = maximumBodyBytes
+        self.maximumWarningLength = maximumWarningLength
+    }
+
+    /// The controller's own service account and the control plane's (garbage collector, HPA, deployment controller).
+    public static let defaultPrimaryEditors = [
+        "system:serviceaccount:fledge-system:fledge",
+        "system:serviceaccount:kube-system:*",
+    ]
+
+    func mayEditPrimaries(_ username: String?) -> Bool {
+        guard let username else { return false }
+        return primaryEditors.contains { pattern in
+            pattern.hasSuffix("*") ? username.hasPrefix(pattern.dropLast()) : username == pattern
+        }
+    }
+}

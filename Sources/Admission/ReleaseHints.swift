@@ -1,0 +1,65 @@
+import Synchronization
+
+/// A sign that a Deployment's pod template changed and a Canary targets it: the progression worker should look at that
+/// Canary now rather than at its next tick.
+public struct ReleaseHint: Sendable, Hashable {
+    public var namespace: String
+    /// The Deployment's name.
+    public var name: String
+    /// The Canaries (in `namespace`) that target it.
+    public var canaries: [String]
+    /// ``PodTemplateHash`` of the new template.
+    public var templateHash: String
+
+    public init(namespace: String, name: String, canaries: [String], templateHash: String) {
+        self.namespace = namespace
+        self.name = name
+        self.canaries = canaries
+        self.templateHash = templateHash
+    }
+}
+
+/// The in-process channel from the admission gate to the progression worker.
+///
+/// Publishing never blocks an admission request: hints are buffered (the newest 1,024 kept) until consumed, and a
+/// hint published with no consumer is dropped, since the worker's resync finds the release anyway.
+public final class ReleaseHints: Sendable {
+    private let state = Mutex<State>(State())
+
+    struct State {
+        var continuations: [Int: AsyncStream<ReleaseHint>.Continuation] = [:]
+        var nextID = 0
+        var published = 0
+    }
+
+    public init() {}
+
+    /// Sends a hint to every current subscriber.
+    public func publish(_ hint: ReleaseHint) {
+        let continuations = state.withLock { state in
+            state.published += 1
+            return Array(state.continuations.values)
+        }
+        for continuation in continuations { continuation.yield(hint) }
+    }
+
+    /// How many hints have been published since start.
+    public var publishedCount: Int { state.withLock { $0.published } }
+
+    /// A stream of the hints published from now on; it ends when the consumer stops iterating.
+    public func subscribe() -> AsyncStream<ReleaseHint> {
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: ReleaseHint.self,
+            bufferingPolicy: .bufferingNewest(1024)
+        )
+        let id = state.withLock { state in
+            defer { state.nextID += 1 }
+            state.continuations[state.nextID] = continuation
+            return state.nextID
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.continuations.removeValue(forKey: id) }
+        }
+        return stream
+    }
+}
