@@ -1,0 +1,50 @@
+import Foundation
+import JSONValue
+import KubeModels
+import Synchronization
+
+/// Paths of the resources the admission gate looks up.
+public enum ResourcePaths {
+    /// The collection path of a kind in a namespace, for the kinds Fledge reads.
+    public static func collection(kind: String, namespace: String) -> String? {
+        switch kind {
+        case "Deployment": return "/apis/apps/v1/namespaces/\(namespace)/deployments"
+        case "DaemonSet": return "/apis/apps/v1/namespaces/\(namespace)/daemonsets"
+        case "Canary": return "/apis/flagger.app/v1beta1/namespaces/\(namespace)/canaries"
+        case "MetricTemplate": return "/apis/flagger.app/v1beta1/namespaces/\(namespace)/metrictemplates"
+        case "AlertProvider": return "/apis/flagger.app/v1beta1/namespaces/\(namespace)/alertproviders"
+        default: return nil
+        }
+    }
+}
+
+/// Canary lookups for the admission gate, answered from a short-lived per-namespace cache so a burst of writes costs
+/// one LIST.
+public final class CachedCanaryLister: Sendable {
+    let client: KubeClient
+    let ttl: Duration
+    private let cache = Mutex<[String: (at: ContinuousClock.Instant, items: [JSONValue])]>([:])
+
+    public init(client: KubeClient, ttl: Duration = .seconds(2)) {
+        self.client = client
+        self.ttl = ttl
+    }
+
+    /// The Canary objects of a namespace.
+    public func canaries(in namespace: String) async throws -> [JSONValue] {
+        let now = ContinuousClock.now
+        if let cached = cache.withLock({ $0[namespace] }), now - cached.at < ttl { return cached.items }
+        let items = try await client.listAll(ResourcePaths.collection(kind: "Canary", namespace: namespace)!)
+        cache.withLock { $0[namespace] = (now, items) }
+        return items
+    }
+
+    /// Forgets a namespace's cached list (after a Canary there was written).
+    public func invalidate(_ namespace: String) { _ = cache.withLock { $0.removeValue(forKey: namespace) } }
+
+    /// Whether an object exists.
+    public func exists(kind: String, namespace: String, name: String) async throws -> Bool {
+        guard let collection = ResourcePaths.collection(kind: kind, namespace: namespace) else { return true }
+        return try await client.getIfPresent(collection + "/" + name) != nil
+    }
+}
