@@ -1,0 +1,33 @@
+import ArgumentParser
+
+@main
+struct Fledge: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "fledge",
+        abstract: "Progressive delivery for Kubernetes: Flagger-compatible canary releases, checked at admission.",
+        discussion: """
+            Fledge serves a TLS admission webhook for flagger.app/v1beta1 Canaries and the Deployments they release: \
+            bad Canaries are refused at `kubectl apply` with the field and the fix, Flagger's defaults are written \
+            into the object, and a changed pod template starts a release at once.
+            """,
+        version: version,
+        subcommands: [
+            ServeCommand.self, CertsCommand.self, ValidateCommand.self, CRDsCommand.self, VersionCommand.self,
+        ]
+    )
+}
+
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "version",
+        abstract: "Print the version and the APIs this build speaks."
+    )
+
+    func run() {
+        print("fledge \(Fledge.version)")
+        print("  Canary API:    flagger.app/v1beta1 (Canary, MetricTemplate, AlertProvider)")
+        print("  Admission API: admission.k8s.io/v1, admission.k8s.io/v1beta1")
+    }
+}

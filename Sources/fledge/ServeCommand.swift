@@ -1,0 +1,179 @@
+import Admission
+import ArgumentParser
+import CanaryModel
+import Foundation
+import JSONValue
+import KubeClient
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import WebhookServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the admission webhooks over TLS.",
+        discussion: """
+            Serves POST /mutate-flagger-app-v1beta1-canary, /validate-flagger-app-v1beta1-canary and \
+            /validate-apps-v1-deployment, plus /healthz, /readyz and /metrics, on one HTTPS port. tls.crt and tls.key \
+            are reloaded when they change. SIGTERM stops accepting connections and lets requests in flight finish.
+            """
+    )
+
+    @Option(help: "Address to listen on, HOST:PORT.")
+    var listen = "0.0.0.0:9443"
+
+    @Option(help: "Directory holding tls.crt and tls.key (a mounted Secret); reloaded when they change.")
+    var tlsCertDir = "/etc/fledge/tls"
+
+    @Flag(
+        help:
+            "Run without any cluster access; checks across objects (one Canary per workload, missing targets) are skipped."
+    )
+    var admissionOnly = false
+
+    @Option(help: "Provider written into Canaries that name none: \(Provider.supportedNames.joined(separator: ", ")).")
+    var defaultProvider = "linkerd"
+
+    @Option(help: "PEM CA bundle; when given, clients must present a certificate it signed.")
+    var clientCaFile: String?
+
+    @Option(help: "Kubeconfig to reach the cluster with (default: in-cluster, then $KUBECONFIG, then ~/.kube/config).")
+    var kubeconfig: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Users allowed to change the -primary Deployments a Canary owns; a trailing * matches any suffix.",
+            valueName: "user,..."
+        )
+    )
+    var primaryEditors = AdmissionConfiguration.defaultPrimaryEditors.joined(separator: ",")
+
+    @Option(help: "Seconds to let requests in flight finish after SIGTERM.")
+    var shutdownTimeout = 25
+
+    @Option(help: "Seconds between checks of the certificate files for a change.")
+    var certReloadInterval = 5
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard Provider(rawValue: defaultProvider) != nil else {
+            throw ValidationError(
+                "--default-provider \(defaultProvider) is not driven by Fledge; use one of "
+                    + Provider.supportedNames.joined(separator: ", ")
+            )
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError(
+                "--log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical"
+            )
+        }
+        _ = try ListenAddress(listen)
+    }
+
+    func run() async throws {
+        let logger = Logger.json("fledge", level: Logger.Level(rawValue: logLevel) ?? .info)
+        let address = try ListenAddress(listen)
+        var cluster: (any ClusterView)?
+        var client: KubeClient?
+        if !admissionOnly {
+            let connected = try await connect(logger: logger)
+            client = connected
+            cluster = KubeClusterView(lister: CachedCanaryLister(client: connected))
+        }
+        let admission = AdmissionService(
+            configuration: AdmissionConfiguration(
+                defaultProvider: defaultProvider,
+                primaryEditors: primaryEditors.split(separator: ",").map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
+            ),
+            cluster: cluster,
+            hints: ReleaseHints(),
+            logger: logger
+        )
+        let server: WebhookServer
+        do {
+            server = try WebhookServer(
+                configuration: WebhookServerConfiguration(
+                    host: address.host,
+                    port: address.port,
+                    certificateDirectory: tlsCertDir,
+                    clientCAFile: clientCaFile,
+                    certificateReloadInterval: .seconds(certReloadInterval)
+                ),
+                admission: admission,
+                logger: logger
+            )
+        } catch {
+            throw fail(
+                "fledge: \(error)\nMake a certificate with: fledge certs --out-dir \(tlsCertDir) --dns-name <host>"
+            )
+        }
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: server)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(shutdownTimeout)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        try await group.run()
+        try await client?.shutdown()
+        logger.info("stopped")
+    }
+
+    func connect(logger: Logger) async throws -> KubeClient {
+        let advice = "run with --admission-only to serve without cluster access"
+        let config: KubeConfig
+        do {
+            config = try KubeConfig.resolve(kubeconfigPath: kubeconfig)
+        } catch {
+            throw fail("fledge: \(error); \(advice)")
+        }
+        let client = try KubeClient(config: config, requestTimeout: .seconds(10), logger: logger)
+        do {
+            let version = try await client.get("/version")
+            logger.info(
+                "connected to the Kubernetes API",
+                metadata: ["server": "\(config.server)", "version": "\(version["gitVersion"]?.stringValue ?? "?")"]
+            )
+        } catch {
+            try? await client.shutdown()
+            throw fail("fledge: cannot reach the Kubernetes API at \(config.server): \(error); \(advice)")
+        }
+        return client
+    }
+}
+
+/// `HOST:PORT`, with `[v6]:PORT` for IPv6.
+struct ListenAddress {
+    var host: String
+    var port: Int
+
+    init(_ text: String) throws {
+        let hostPart: Substring
+        let portPart: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            hostPart = text[text.index(after: text.startIndex)..<close]
+            portPart = text[close...].dropFirst().drop { $0 == ":" }
+        } else if let colon = text.lastIndex(of: ":") {
+            hostPart = text[..<colon]
+            portPart = text[text.index(after: colon)...]
+        } else {
+            throw ValidationError("--listen \(text) must be HOST:PORT, e.g. 0.0.0.0:9443")
+        }
+        guard let port = Int(portPart), (0...65535).contains(port) else {
+            throw ValidationError("--listen \(text) has no valid port (0-65535)")
+        }
+        host = hostPart.isEmpty ? "0.0.0.0" : String(hostPart)
+        self.port = port
+    }
+}
+
+/// Prints `message` to standard error and returns exit code `code`, for commands to throw.
+func fail(_ message: String, code: Int32 = 1) -> ExitCode {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    return ExitCode(code)
+}
