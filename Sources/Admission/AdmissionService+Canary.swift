@@ -24,7 +24,8 @@ extension AdmissionService {
         }
         let defaulted = defaulter.defaulted(object)
         // Refuse here, before the API server's schema check, so the user sees every problem with its fix at once.
-        let report = validator.validate(defaulted, oldObject: request.operation == .update ? request.oldObject : nil)
+        let oldObject = request.operation == .update ? request.oldObject.map(defaulter.defaulted) : nil
+        let report = validator.validate(defaulted, oldObject: oldObject)
         guard report.isValid else { return denial(report, object: object, request: request) }
         let patch = JSONPatch.diff(from: object, to: defaulted)
         guard !patch.isEmpty else { return Self.allow() }
@@ -41,7 +42,9 @@ extension AdmissionService {
         guard let object = request.object else {
             return Self.deny("the request has no object to validate", code: 400)
         }
-        var report = validator.validate(object, oldObject: request.operation == .update ? request.oldObject : nil)
+        // Validate what the controller will act on: the object with the defaults it would read in for absent fields.
+        let oldObject = request.operation == .update ? request.oldObject.map(defaulter.defaulted) : nil
+        var report = validator.validate(defaulter.defaulted(object), oldObject: oldObject)
         let name = object["metadata", "name"]?.stringValue ?? request.name ?? ""
         let namespace = request.namespace ?? object["metadata", "namespace"]?.stringValue ?? ""
         if report.isValid, let cluster {

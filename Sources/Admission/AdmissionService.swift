@@ -56,7 +56,7 @@ public struct AdmissionService: Sendable {
         configuration: AdmissionConfiguration = AdmissionConfiguration(),
         cluster: (any ClusterView)? = nil,
         hints: ReleaseHints = ReleaseHints(),
-        logger: Logger = Logger(label: "fledge.admission")
+        logger: Logger = Logger(label: "fledge.admission", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.configuration = configuration
         self.cluster = cluster

@@ -95,8 +95,12 @@ public struct JSONPatch: Sendable, Hashable {
             case .remove(let path):
                 _ = try Self.remove(at: path.tokens[...], in: &result, pointer: path)
             case .replace(let path, let value):
-                _ = try Self.remove(at: path.tokens[...], in: &result, pointer: path)
-                try Self.add(value, at: path.tokens[...], in: &result, pointer: path)
+                if path.tokens.isEmpty {
+                    result = value
+                } else {
+                    _ = try Self.remove(at: path.tokens[...], in: &result, pointer: path)
+                    try Self.add(value, at: path.tokens[...], in: &result, pointer: path)
+                }
             case .move(let from, let path):
                 if path.tokens.count > from.tokens.count, Array(path.tokens.prefix(from.tokens.count)) == from.tokens {
                     throw JSONPatchError("cannot move \(from) into its own child \(path)")

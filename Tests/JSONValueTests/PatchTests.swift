@@ -1,0 +1,124 @@
+import JSONValue
+import Testing
+
+@Suite("RFC 6901 pointers, RFC 6902 patches and RFC 7396 merge patches")
+struct PatchTests {
+    static let document: JSONValue = [
+        "foo": ["bar", "baz"], "": 0, "a/b": 1, "c%d": 2, "e^f": 3, "g|h": 4, "i\\j": 5, "k\"l": 6, " ": 7,
+        "m~n": 8,
+    ]
+
+    @Test(
+        "resolves the RFC 6901 examples",
+        arguments: [
+            ("", nil), ("/foo", ["bar", "baz"] as JSONValue), ("/foo/0", "bar"), ("/", 0), ("/a~1b", 1), ("/c%d", 2),
+            ("/e^f", 3), ("/g|h", 4), ("/i\\j", 5), ("/k\"l", 6), ("/ ", 7), ("/m~0n", 8),
+        ] as [(String, JSONValue?)]
+    )
+    func pointers(_ text: String, _ expected: JSONValue?) throws {
+        let pointer = try JSONPointer(text)
+        #expect(Self.document[pointer: pointer] == (expected ?? Self.document))
+        #expect(pointer.description == text)
+    }
+
+    @Test("refuses pointers without a leading slash or with a bad escape")
+    func badPointers() {
+        #expect(throws: JSONPatchError.self) { try JSONPointer("foo") }
+        #expect(throws: JSONPatchError.self) { try JSONPointer("/a~2") }
+    }
+
+    @Test("applies every operation")
+    func operations() throws {
+        let patch = try JSONPatch(
+            json: try JSONValue(
+                parsing: #"""
+                    [{"op":"add","path":"/baz","value":"qux"},
+                     {"op":"add","path":"/list/1","value":"x"},
+                     {"op":"add","path":"/list/-","value":"end"},
+                     {"op":"remove","path":"/gone"},
+                     {"op":"replace","path":"/foo","value":[1]},
+                     {"op":"move","from":"/moved","path":"/here"},
+                     {"op":"copy","from":"/baz","path":"/copy"},
+                     {"op":"test","path":"/copy","value":"qux"}]
+                    """#
+            )
+        )
+        let result = try patch.apply(to: ["foo": "bar", "list": ["a", "b"], "gone": 1, "moved": ["k": true]])
+        #expect(
+            result == ["foo": [1], "list": ["a", "x", "b", "end"], "baz": "qux", "here": ["k": true], "copy": "qux"]
+        )
+    }
+
+    @Test(
+        "fails as a whole and names the problem",
+        arguments: [
+            #"[{"op":"remove","path":"/missing"}]"#,
+            #"[{"op":"add","path":"/a/b/c","value":1}]"#,
+            #"[{"op":"add","path":"/list/5","value":1}]"#,
+            #"[{"op":"test","path":"/list/0","value":"z"}]"#,
+            #"[{"op":"move","from":"/list","path":"/list/0"}]"#,
+            #"[{"op":"frobnicate","path":"/"}]"#,
+            #"[{"op":"add","path":"/x"}]"#,
+            #"{"op":"add"}"#,
+        ]
+    )
+    func failures(_ text: String) throws {
+        let document: JSONValue = ["list": ["a"]]
+        #expect(throws: JSONPatchError.self) {
+            _ = try JSONPatch(json: try JSONValue(parsing: text)).apply(to: document)
+        }
+    }
+
+    @Test(
+        "diff then apply reproduces the target",
+        arguments: [
+            (["a": 1, "b": ["c": [1, 2]]] as JSONValue, ["a": 2, "b": ["c": [1, 2, 3]], "d": "new"] as JSONValue),
+            (["list": [1, 2, 3]], ["list": [1]]),
+            (["list": [1, 2, 3]], ["list": [3, 2, 1]]),
+            (["x": ["y": "z"]], ["x": "flat"]),
+            (["a~b/c": 1], ["a~b/c": 2, "e/f": 3]),
+            ([1, 2], ["not": "an array"]),
+        ] as [(JSONValue, JSONValue)]
+    )
+    func diff(_ source: JSONValue, _ target: JSONValue) throws {
+        let patch = JSONPatch.diff(from: source, to: target)
+        #expect(try patch.apply(to: source) == target)
+        #expect(JSONPatch.diff(from: target, to: target).isEmpty)
+        let reparsed = try JSONPatch(json: try JSONValue(parsing: patch.json.serialized()))
+        #expect(reparsed == patch)
+    }
+
+    @Test("adds only the new member when defaults are added")
+    func diffIsMinimal() {
+        let patch = JSONPatch.diff(from: ["spec": ["a": 1]], to: ["spec": ["a": 1, "b": 2]])
+        #expect(patch.operations == [.add(path: JSONPointer(tokens: ["spec", "b"]), value: 2)])
+    }
+
+    @Test(
+        "merge patch follows RFC 7396's examples",
+        arguments: [
+            (["a": "b"] as JSONValue, ["a": "c"] as JSONValue, ["a": "c"] as JSONValue),
+            (["a": "b"], ["b": "c"], ["a": "b", "b": "c"]),
+            (["a": "b"], ["a": nil], [:]),
+            (["a": "b", "b": "c"], ["a": nil], ["b": "c"]),
+            (["a": ["b"]], ["a": "c"], ["a": "c"]),
+            (["a": "c"], ["a": ["b"]], ["a": ["b"]]),
+            (["a": ["b": "c"]], ["a": ["b": "d", "c": nil]], ["a": ["b": "d"]]),
+            (["a": [["b": "c"]]], ["a": [1]], ["a": [1]]),
+            (["e": nil], ["a": 1], ["e": nil, "a": 1]),
+            ([1, 2], ["a": "b", "c": nil], ["a": "b"]),
+        ] as [(JSONValue, JSONValue, JSONValue)]
+    )
+    func mergePatch(_ target: JSONValue, _ patch: JSONValue, _ expected: JSONValue) {
+        #expect(MergePatch.apply(patch, to: target) == expected)
+    }
+
+    @Test("merge diff then apply reproduces the target")
+    func mergeDiff() throws {
+        let source: JSONValue = ["a": 1, "b": ["c": 2, "d": 3], "gone": true]
+        let target: JSONValue = ["a": 1, "b": ["c": 5], "new": ["x": 1]]
+        let patch = try #require(MergePatch.diff(from: source, to: target))
+        #expect(MergePatch.apply(patch, to: source) == target)
+        #expect(MergePatch.diff(from: target, to: target) == nil)
+    }
+}
