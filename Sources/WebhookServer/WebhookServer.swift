@@ -115,6 +115,7 @@ public final class WebhookServer: Service, Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await app.run() }
                 group.addTask { await self.watchCertificates() }
+                // The watcher ends only when cancelled, so the first task to finish is the server.
                 try await group.next()
                 group.cancelAll()
             }
@@ -126,7 +127,8 @@ public final class WebhookServer: Service, Sendable {
     }
 
     func watchCertificates() async {
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+        // Runs until cancelled: during a drain, connections still open keep being served and may outlive a rotation.
+        while !Task.isCancelled {
             do {
                 try await Task.sleep(for: configuration.certificateReloadInterval)
             } catch {
