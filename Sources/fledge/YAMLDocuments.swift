@@ -11,9 +11,11 @@ enum YAMLDocuments {
     /// The non-empty documents of a YAML stream, as JSON.
     static func parse(_ text: String) throws -> [JSONValue] {
         do {
+            // Parser directly, not Yams.load_all, whose sequence drops parse errors.
+            let parser = try Parser(yaml: text)
             var documents: [JSONValue] = []
-            for document in try Yams.load_all(yaml: text) {
-                let value = try json(document)
+            while let root = try parser.nextRoot() {
+                let value = try json(Constructor.default.any(from: root))
                 if !value.isNull { documents.append(value) }
             }
             return documents
