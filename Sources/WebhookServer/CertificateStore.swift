@@ -20,28 +20,40 @@ public struct CertificateLoadError: Error, CustomStringConvertible, Sendable {
 public final class CertificateStore: Sendable {
     public let directory: String
     public let clientCAFile: String?
+    /// Whether connections may negotiate HTTP/2 by ALPN (otherwise only HTTP/1.1 is offered).
+    public let offersHTTP2: Bool
     private let state: Mutex<State>
 
     struct State {
         var context: NIOSSLContext
+        var configuration: TLSConfiguration
+        var generation: Int
         var fingerprint: [UInt8]
         var notValidAfter: Date?
         var reloads: Int
     }
 
     /// Loads the certificate now; throws when it cannot, so a server never starts without one.
-    public init(directory: String, clientCAFile: String? = nil) throws {
+    public init(directory: String, clientCAFile: String? = nil, offersHTTP2: Bool = false) throws {
         self.directory = directory
         self.clientCAFile = clientCAFile
-        let loaded = try Self.load(directory: directory, clientCAFile: clientCAFile)
+        self.offersHTTP2 = offersHTTP2
+        let loaded = try Self.load(directory: directory, clientCAFile: clientCAFile, offersHTTP2: offersHTTP2)
         state = Mutex(
             State(
                 context: loaded.context,
+                configuration: loaded.configuration,
+                generation: 0,
                 fingerprint: loaded.fingerprint,
                 notValidAfter: loaded.notValidAfter,
                 reloads: 0
             )
         )
+    }
+
+    /// The TLS configuration in effect and its generation (bumped on every reload).
+    public var current: (configuration: TLSConfiguration, generation: Int) {
+        state.withLock { ($0.configuration, $0.generation) }
     }
 
     /// The TLS context for a new connection.
@@ -58,9 +70,11 @@ public final class CertificateStore: Sendable {
     public func reloadIfChanged() throws -> Bool {
         let fingerprint = try Self.fingerprint(directory: directory, clientCAFile: clientCAFile)
         guard fingerprint != state.withLock({ $0.fingerprint }) else { return false }
-        let loaded = try Self.load(directory: directory, clientCAFile: clientCAFile)
+        let loaded = try Self.load(directory: directory, clientCAFile: clientCAFile, offersHTTP2: offersHTTP2)
         state.withLock { state in
             state.context = loaded.context
+            state.configuration = loaded.configuration
+            state.generation += 1
             state.fingerprint = loaded.fingerprint
             state.notValidAfter = loaded.notValidAfter
             state.reloads += 1
@@ -88,8 +102,9 @@ public final class CertificateStore: Sendable {
 
     static func load(
         directory: String,
-        clientCAFile: String?
-    ) throws -> (context: NIOSSLContext, fingerprint: [UInt8], notValidAfter: Date?) {
+        clientCAFile: String?,
+        offersHTTP2: Bool
+    ) throws -> (context: NIOSSLContext, configuration: TLSConfiguration, fingerprint: [UInt8], notValidAfter: Date?) {
         let fingerprint = try fingerprint(directory: directory, clientCAFile: clientCAFile)
         let certificatePath = directory + "/tls.crt"
         let keyPath = directory + "/tls.key"
@@ -104,7 +119,7 @@ public final class CertificateStore: Sendable {
                 privateKey: .privateKey(key)
             )
             configuration.minimumTLSVersion = .tlsv12
-            configuration.applicationProtocols = ["http/1.1"]
+            configuration.applicationProtocols = offersHTTP2 ? ["h2", "http/1.1"] : ["http/1.1"]
             if let clientCAFile {
                 let roots = try NIOSSLCertificate.fromPEMBytes(try read(clientCAFile))
                 configuration.trustRoots = .certificates(roots)
@@ -112,7 +127,7 @@ public final class CertificateStore: Sendable {
             }
             let context = try NIOSSLContext(configuration: configuration)
             let leaf = try? Certificate(pemEncoded: String(decoding: try read(certificatePath), as: UTF8.self))
-            return (context, fingerprint, leaf?.notValidAfter)
+            return (context, configuration, fingerprint, leaf?.notValidAfter)
         } catch let error as CertificateLoadError {
             throw error
         } catch {

@@ -49,6 +49,9 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var primaryEditors = AdmissionConfiguration.defaultPrimaryEditors.joined(separator: ",")
 
+    @Flag(help: "Also offer HTTP/2 (by ALPN). Off by default: HTTP/1.1 keep-alive is all the API server needs.")
+    var http2 = false
+
     @Option(help: "Seconds to let requests in flight finish after SIGTERM.")
     var shutdownTimeout = 25
 
@@ -102,7 +105,8 @@ struct ServeCommand: AsyncParsableCommand {
                     port: address.port,
                     certificateDirectory: tlsCertDir,
                     clientCAFile: clientCaFile,
-                    certificateReloadInterval: .seconds(certReloadInterval)
+                    certificateReloadInterval: .seconds(certReloadInterval),
+                    http2: http2
                 ),
                 admission: admission,
                 logger: logger

@@ -60,6 +60,7 @@ final class ServerFixture: Sendable {
         admission: AdmissionService = AdmissionService(),
         reloadInterval: Duration = .seconds(5),
         clientCA: Bool = false,
+        http2: Bool = false,
         volume: SecretVolume? = nil
     ) async throws {
         let certificates = try CertificateFactory.make(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"])
@@ -75,7 +76,8 @@ final class ServerFixture: Sendable {
                 port: 0,
                 certificateDirectory: volume.directory,
                 clientCAFile: clientCA ? volume.directory + "/ca.crt" : nil,
-                certificateReloadInterval: reloadInterval
+                certificateReloadInterval: reloadInterval,
+                http2: http2
             ),
             admission: admission,
             logger: logger

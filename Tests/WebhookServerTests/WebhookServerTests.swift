@@ -150,6 +150,37 @@ struct WebhookServerTests {
         try await fixture.stop()
     }
 
+    @Test("HTTP/2 is negotiated only when enabled, and still follows certificate rotation")
+    func http2() async throws {
+        let fixture = try await ServerFixture(reloadInterval: .milliseconds(100), http2: true)
+        let version = { (ca: String) throws -> String in
+            try Curl.run([
+                "-sS", "--http2", "--cacert", ca, "-o", "/dev/null", "-w", "%{http_version}", fixture.base + "/healthz",
+            ]).output
+        }
+        #expect(try version(fixture.directory + "/ca.crt") == "2")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("review-\(UUID()).json").path
+        #expect(FileManager.default.createFile(atPath: file, contents: Data(seedReview(uid: "h2"))))
+        let answer = try Curl.run([
+            "-sS", "--http2", "--cacert", fixture.directory + "/ca.crt", "-H", "Content-Type: application/json",
+            "--data-binary", "@" + file, fixture.base + "/validate-flagger-app-v1beta1-canary",
+        ])
+        #expect(try JSONValue(parsing: answer.output)["response", "uid"] == "h2")
+
+        var volume = SecretVolume(reusing: fixture.directory, generation: 1)
+        let next = try CertificateFactory.make(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"])
+        try volume.publish(next)
+        let newCA = FileManager.default.temporaryDirectory.appendingPathComponent("ca-\(UUID()).crt").path
+        #expect(FileManager.default.createFile(atPath: newCA, contents: Data(next.caCertificatePEM.utf8)))
+        var rotated = false
+        for _ in 0..<50 where !rotated {
+            try await Task.sleep(for: .milliseconds(100))
+            rotated = (try? version(newCA)) == "2"
+        }
+        #expect(rotated)
+        try await fixture.stop()
+    }
+
     @Test("curl: allow, deny and patch over HTTPS")
     func curl() async throws {
         let fixture = try await ServerFixture()
