@@ -32,9 +32,14 @@ public struct CanaryValidator: Sendable {
         for field in findings.unknownFields {
             report.warnings.append("unknown field \"\(field)\" is ignored")
         }
+        // Set mistyped values aside so the rest of the object still gets every semantic check.
+        var checkable = object
+        for pointer in findings.mistypedPointers where !pointer.tokens.isEmpty {
+            checkable = (try? JSONPatch([.remove(path: pointer)]).apply(to: checkable)) ?? checkable
+        }
         let canary: Canary
         do {
-            canary = try JSONValueDecoder().decode(Canary.self, from: object)
+            canary = try JSONValueDecoder().decode(Canary.self, from: checkable)
         } catch let error as DecodingError {
             if report.errors.isEmpty {
                 report.errors.append(.invalid(error.fieldPath, .null, error.problem))
@@ -266,11 +271,9 @@ struct SemanticChecks {
     // MARK: analysis
 
     mutating func checkAnalysis(_ analysis: CanaryAnalysis, at path: FieldPath, provider: Provider?) {
-        let shapes = [
-            ("stepWeight", analysis.stepWeight != nil),
-            ("stepWeights", analysis.stepWeights != nil),
-            ("iterations", analysis.iterations != nil),
-        ].filter(\.1).map(\.0)
+        // Presence is read from the object as written: a mistyped stepWeight is still the shape the user chose.
+        let written = raw["spec", path.description.split(separator: ".").last.map(String.init) ?? "analysis"]
+        let shapes = ["stepWeight", "stepWeights", "iterations"].filter { written?[$0] != nil }
         if shapes.isEmpty {
             errors.append(
                 .required(

@@ -194,6 +194,9 @@ public struct SchemaFindings: Sendable {
     public var errors: [FieldError] = []
     /// Members the schema does not declare (they would be pruned), as field paths.
     public var unknownFields: [String] = []
+    /// Where values of the wrong type are, as pointers from the validated value, so a caller can set them aside and
+    /// still check the rest.
+    public var mistypedPointers: [JSONPointer] = []
 
     public init() {}
 }
@@ -202,14 +205,15 @@ extension StructuralSchema {
     /// Checks `value` against the schema, collecting every violation rather than stopping at the first.
     public func validate(_ value: JSONValue, at path: FieldPath) -> SchemaFindings {
         var findings = SchemaFindings()
-        validate(value, at: path, into: &findings)
+        validate(value, at: path, pointer: JSONPointer(tokens: []), into: &findings)
         return findings
     }
 
-    func validate(_ value: JSONValue, at path: FieldPath, into findings: inout SchemaFindings) {
+    func validate(_ value: JSONValue, at path: FieldPath, pointer: JSONPointer, into findings: inout SchemaFindings) {
         if value.isNull {
             if nullable || (type == nil && !intOrString) { return }
             findings.errors.append(typeError(value, at: path))
+            findings.mistypedPointers.append(pointer)
             return
         }
         if intOrString {
@@ -225,10 +229,12 @@ extension StructuralSchema {
                         detail: "must be an integer or a string"
                     )
                 )
+                findings.mistypedPointers.append(pointer)
                 return
             }
         } else if let type, !Self.matches(value, type) {
             findings.errors.append(typeError(value, at: path))
+            findings.mistypedPointers.append(pointer)
             return
         }
         if let enumValues, !enumValues.contains(value) {
@@ -258,7 +264,7 @@ extension StructuralSchema {
             }
             if let items {
                 for (index, element) in elements.enumerated() {
-                    items.validate(element, at: path.index(index), into: &findings)
+                    items.validate(element, at: path.index(index), pointer: pointer.appending(index), into: &findings)
                 }
             }
         case .object(let members):
@@ -278,9 +284,14 @@ extension StructuralSchema {
             for key in members.keys.sorted() {
                 let member = members[key]!
                 if let schema = propertyIndex[key] {
-                    schema.validate(member, at: path.child(key), into: &findings)
+                    schema.validate(member, at: path.child(key), pointer: pointer.appending(key), into: &findings)
                 } else if let additionalProperties {
-                    additionalProperties.validate(member, at: path.key(key), into: &findings)
+                    additionalProperties.validate(
+                        member,
+                        at: path.key(key),
+                        pointer: pointer.appending(key),
+                        into: &findings
+                    )
                 } else if !preserveUnknownFields, type == .object {
                     findings.unknownFields.append(path.child(key).description)
                 }
