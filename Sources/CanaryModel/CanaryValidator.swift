@@ -118,7 +118,8 @@ struct SemanticChecks {
     // MARK: provider
 
     mutating func checkProvider() -> Provider? {
-        let name = spec.provider ?? ""
+        // Absent means the controller's default provider, which the mutating webhook writes in.
+        guard let name = spec.provider else { return nil }
         if let provider = Provider(rawValue: name) { return provider }
         var error = FieldError.notSupported("spec.provider", .string(name), supported: Provider.supportedNames)
         if CanarySchema.flaggerProviders.contains(name) {
@@ -621,25 +622,50 @@ struct SemanticChecks {
         return bytes.contains { (97...122).contains($0) }
     }
 
+    /// Whether `text` is an absolute `http` or `https` URL with a host and, if given, a port in 1–65535.
     static func isAbsoluteHTTPURL(_ text: String) -> Bool {
-        let lower = text.lowercased()
-        let rest: Substring
-        if lower.hasPrefix("http://") {
-            rest = text.dropFirst(7)
-        } else if lower.hasPrefix("https://") {
-            rest = text.dropFirst(8)
-        } else {
-            return false
+        var bytes = Substring(text).utf8[...]
+        func dropPrefix(_ prefix: String) -> Bool {
+            let candidate = Array(prefix.utf8)
+            guard bytes.count >= candidate.count else { return false }
+            for (offset, byte) in candidate.enumerated() {
+                let actual = bytes[bytes.index(bytes.startIndex, offsetBy: offset)]
+                guard actual | 0x20 == byte else { return false }  // ASCII case-insensitive for letters
+            }
+            bytes = bytes.dropFirst(candidate.count)
+            return true
         }
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let host = authority.split(separator: "@").last.map { hostPort in
-            hostPort.hasPrefix("[") ? hostPort.prefix { $0 != "]" } : hostPort.prefix { $0 != ":" }
+        guard dropPrefix("https://") || dropPrefix("http://") else { return false }
+        guard !text.utf8.contains(UInt8(ascii: " ")) else { return false }
+        let authority = bytes.prefix { $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }
+        var hostPort = authority
+        if let at = authority.lastIndex(of: UInt8(ascii: "@")) { hostPort = authority[authority.index(after: at)...] }
+        var host = hostPort
+        var port: Substring.UTF8View.SubSequence?
+        if hostPort.first == UInt8(ascii: "[") {
+            guard let close = hostPort.firstIndex(of: UInt8(ascii: "]")) else { return false }
+            host = hostPort[hostPort.index(after: hostPort.startIndex)..<close]
+            let rest = hostPort[hostPort.index(after: close)...]
+            if let first = rest.first {
+                guard first == UInt8(ascii: ":") else { return false }
+                port = rest.dropFirst()
+            }
+        } else if let colon = hostPort.firstIndex(of: UInt8(ascii: ":")) {
+            host = hostPort[..<colon]
+            port = hostPort[hostPort.index(after: colon)...]
         }
-        guard let host, !host.isEmpty else { return false }
-        if let colon = authority.split(separator: "@").last?.lastIndex(of: ":"), !authority.contains("]") {
-            let port = authority.split(separator: "@").last![colon...].dropFirst()
-            guard !port.isEmpty, let number = Int(port), (1...65535).contains(number) else { return false }
+        guard !host.isEmpty else { return false }
+        let hostAllowed = host.allSatisfy { byte in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
+                || byte == UInt8(ascii: ":") || byte >= 0x80
         }
-        return !text.contains(" ") && host.allSatisfy { $0.isLetter || $0.isNumber || "-._[:".contains($0) }
+        guard hostAllowed else { return false }
+        if let port {
+            guard !port.isEmpty, port.count <= 5, port.allSatisfy({ (0x30...0x39).contains($0) }) else { return false }
+            let number = port.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            guard (1...65535).contains(number) else { return false }
+        }
+        return true
     }
 }

@@ -10,7 +10,8 @@ public protocol PreservesUnknownFields {
 }
 
 extension PreservesUnknownFields {
-    static var knownFieldNames: Set<String> { Set(CodingKeys.allCases.map(\.stringValue)) }
+    /// Whether `name` is one of the modelled members (a string switch, no allocation).
+    static func isKnownField(_ name: String) -> Bool { CodingKeys(stringValue: name) != nil }
 }
 
 /// Decodes `Decodable` values from a ``JSONValue`` tree, filling ``PreservesUnknownFields`` members.
@@ -19,7 +20,7 @@ public struct JSONValueDecoder: Sendable {
 
     /// Decodes a `T` from `value`. Errors are `DecodingError`s whose coding path names the member at fault.
     public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
-        try JSONValueDecoderImpl(value: value, codingPath: []).unbox(type)
+        try JSONValueDecoderImpl(value: value, parent: nil, key: nil).unbox(type)
     }
 
     /// Parses JSON bytes and decodes a `T`.
@@ -81,12 +82,26 @@ extension DecodingError {
 
 final class JSONValueDecoderImpl: Decoder {
     let value: JSONValue
-    let codingPath: [any CodingKey]
+    /// The decoder one level up and the key that leads here; the coding path is built from these only when asked
+    /// for (errors), so decoding a field costs no array copy.
+    let parent: JSONValueDecoderImpl?
+    let key: (any CodingKey)?
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(value: JSONValue, codingPath: [any CodingKey]) {
+    init(value: JSONValue, parent: JSONValueDecoderImpl?, key: (any CodingKey)?) {
         self.value = value
-        self.codingPath = codingPath
+        self.parent = parent
+        self.key = key
+    }
+
+    var codingPath: [any CodingKey] {
+        var path: [any CodingKey] = []
+        var node: JSONValueDecoderImpl? = self
+        while let current = node, let key = current.key {
+            path.append(key)
+            node = current.parent
+        }
+        return path.reversed()
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
@@ -96,7 +111,7 @@ final class JSONValueDecoderImpl: Decoder {
                 .init(codingPath: codingPath, debugDescription: "must be an object, not \(describe(value))")
             )
         }
-        return KeyedDecodingContainer(KeyedContainer(members: members, codingPath: codingPath))
+        return KeyedDecodingContainer(KeyedContainer(members: members, decoder: self))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -106,7 +121,7 @@ final class JSONValueDecoderImpl: Decoder {
                 .init(codingPath: codingPath, debugDescription: "must be an array, not \(describe(value))")
             )
         }
-        return UnkeyedContainer(elements: elements, codingPath: codingPath)
+        return UnkeyedContainer(elements: elements, decoder: self)
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleContainer(decoder: self) }
@@ -128,8 +143,9 @@ final class JSONValueDecoderImpl: Decoder {
     }
 
     static func unknown<P: PreservesUnknownFields>(_ members: [String: JSONValue], of _: P) -> [String: JSONValue] {
-        let known = P.knownFieldNames
-        return members.filter { !known.contains($0.key) }
+        var unknown: [String: JSONValue] = [:]
+        for (key, value) in members where !P.isKnownField(key) { unknown[key] = value }
+        return unknown
     }
 
     func mismatch(_ expected: String) -> DecodingError {
@@ -165,6 +181,18 @@ final class JSONValueDecoderImpl: Decoder {
     }
 }
 
+/// `value` as a `T` when `T` is a JSON primitive and `value` holds exactly that; otherwise `nil`.
+@inline(__always)
+func fastPrimitive<T>(_ value: JSONValue, as type: T.Type) -> T? {
+    if T.self == String.self, case .string(let string) = value { return string as? T }
+    if T.self == Bool.self, case .bool(let bool) = value { return bool as? T }
+    if T.self == Int.self, case .int(let int) = value { return Int(exactly: int) as? T }
+    if T.self == Int64.self, case .int(let int) = value { return int as? T }
+    if T.self == Double.self, let double = value.doubleValue { return double as? T }
+    if T.self == JSONValue.self { return value as? T }
+    return nil
+}
+
 func describe(_ value: JSONValue) -> String {
     switch value {
     case .string(let string):
@@ -181,7 +209,8 @@ func describe(_ value: JSONValue) -> String {
 
 private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let members: [String: JSONValue]
-    let codingPath: [any CodingKey]
+    let decoder: JSONValueDecoderImpl
+    var codingPath: [any CodingKey] { decoder.codingPath }
 
     var allKeys: [Key] { members.keys.compactMap { Key(stringValue: $0) } }
 
@@ -191,16 +220,49 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         guard let value = members[key.stringValue] else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "Required value"))
         }
-        return JSONValueDecoderImpl(value: value, codingPath: codingPath + [key])
+        return JSONValueDecoderImpl(value: value, parent: decoder, key: key)
     }
 
     func decodeNil(forKey key: Key) throws -> Bool { members[key.stringValue]?.isNull ?? true }
 
-    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try child(key).unbox(type) }
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try value(type, forKey: key) }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        try valueIfPresent(type, forKey: key)
+    }
+
+    func value<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        if let value = members[key.stringValue], let direct = fastPrimitive(value, as: type) { return direct }
+        return try child(key).unbox(type)
+    }
+
+    func valueIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let value = members[key.stringValue], !value.isNull else { return nil }
-        return try JSONValueDecoderImpl(value: value, codingPath: codingPath + [key]).unbox(type)
+        if let direct = fastPrimitive(value, as: type) { return direct }
+        return try JSONValueDecoderImpl(value: value, parent: decoder, key: key).unbox(type)
+    }
+
+    // The primitive overloads synthesized Codable calls, answered without a child decoder when the value has the
+    // right type; a wrong type takes the slow path, which builds the error with its coding path.
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try value(type, forKey: key) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try value(type, forKey: key) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try value(type, forKey: key) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try value(type, forKey: key) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try value(type, forKey: key) }
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
+        try valueIfPresent(type, forKey: key)
+    }
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? {
+        try valueIfPresent(type, forKey: key)
+    }
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? {
+        try valueIfPresent(type, forKey: key)
+    }
+    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? {
+        try valueIfPresent(type, forKey: key)
+    }
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? {
+        try valueIfPresent(type, forKey: key)
     }
 
     func nestedContainer<NestedKey: CodingKey>(
@@ -215,7 +277,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func superDecoder() throws -> any Decoder {
-        JSONValueDecoderImpl(value: .object(members), codingPath: codingPath)
+        JSONValueDecoderImpl(value: .object(members), parent: decoder.parent, key: decoder.key)
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder { try child(key) }
@@ -223,12 +285,13 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
 private struct UnkeyedContainer: UnkeyedDecodingContainer {
     let elements: [JSONValue]
-    let codingPath: [any CodingKey]
+    let decoder: JSONValueDecoderImpl
+    var codingPath: [any CodingKey] { decoder.codingPath }
     var currentIndex = 0
 
-    init(elements: [JSONValue], codingPath: [any CodingKey]) {
+    init(elements: [JSONValue], decoder: JSONValueDecoderImpl) {
         self.elements = elements
-        self.codingPath = codingPath
+        self.decoder = decoder
     }
 
     var count: Int? { elements.count }
@@ -244,7 +307,8 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
         defer { currentIndex += 1 }
         return JSONValueDecoderImpl(
             value: elements[currentIndex],
-            codingPath: codingPath + [AnyCodingKey(intValue: currentIndex)]
+            parent: decoder,
+            key: AnyCodingKey(intValue: currentIndex)
         )
     }
 
@@ -254,7 +318,13 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
         return true
     }
 
-    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().unbox(type) }
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        if currentIndex < elements.count, let direct = fastPrimitive(elements[currentIndex], as: type) {
+            currentIndex += 1
+            return direct
+        }
+        return try next().unbox(type)
+    }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
         keyedBy type: NestedKey.Type

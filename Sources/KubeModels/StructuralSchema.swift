@@ -205,15 +205,16 @@ extension StructuralSchema {
     /// Checks `value` against the schema, collecting every violation rather than stopping at the first.
     public func validate(_ value: JSONValue, at path: FieldPath) -> SchemaFindings {
         var findings = SchemaFindings()
-        validate(value, at: path, pointer: JSONPointer(tokens: []), into: &findings)
+        var stack = SchemaPath(root: path)
+        validate(value, path: &stack, into: &findings)
         return findings
     }
 
-    func validate(_ value: JSONValue, at path: FieldPath, pointer: JSONPointer, into findings: inout SchemaFindings) {
+    func validate(_ value: JSONValue, path: inout SchemaPath, into findings: inout SchemaFindings) {
         if value.isNull {
             if nullable || (type == nil && !intOrString) { return }
-            findings.errors.append(typeError(value, at: path))
-            findings.mistypedPointers.append(pointer)
+            findings.errors.append(typeError(value, at: path.description))
+            findings.mistypedPointers.append(path.pointer)
             return
         }
         if intOrString {
@@ -229,12 +230,12 @@ extension StructuralSchema {
                         detail: "must be an integer or a string"
                     )
                 )
-                findings.mistypedPointers.append(pointer)
+                findings.mistypedPointers.append(path.pointer)
                 return
             }
         } else if let type, !Self.matches(value, type) {
-            findings.errors.append(typeError(value, at: path))
-            findings.mistypedPointers.append(pointer)
+            findings.errors.append(typeError(value, at: path.description))
+            findings.mistypedPointers.append(path.pointer)
             return
         }
         if let enumValues, !enumValues.contains(value) {
@@ -264,51 +265,68 @@ extension StructuralSchema {
             }
             if let items {
                 for (index, element) in elements.enumerated() {
-                    items.validate(element, at: path.index(index), pointer: pointer.appending(index), into: &findings)
+                    path.tokens.append(.index(index))
+                    items.validate(element, path: &path, into: &findings)
+                    path.tokens.removeLast()
                 }
             }
         case .object(let members):
             if let maxProperties, members.count > maxProperties {
+                let names = propertyOrder.map { "\"\($0)\"" }.joined(separator: ", ")
                 findings.errors.append(
                     FieldError(
                         .forbidden,
                         field: path.description,
-                        detail:
-                            "may have at most \(maxProperties) of \(propertyOrder.map { "\"\($0)\"" }.joined(separator: ", "))"
+                        detail: "may have at most \(maxProperties) of \(names)"
                     )
                 )
             }
             for name in required where members[name] == nil || members[name]!.isNull {
-                findings.errors.append(.required(path.child(name).description))
+                path.tokens.append(.member(name))
+                findings.errors.append(.required(path.description))
+                path.tokens.removeLast()
             }
-            for key in members.keys.sorted() {
-                let member = members[key]!
-                if let schema = propertyIndex[key] {
-                    schema.validate(member, at: path.child(key), pointer: pointer.appending(key), into: &findings)
-                } else if let additionalProperties {
-                    additionalProperties.validate(
-                        member,
-                        at: path.key(key),
-                        pointer: pointer.appending(key),
-                        into: &findings
-                    )
-                } else if !preserveUnknownFields, type == .object {
-                    findings.unknownFields.append(path.child(key).description)
+            // Declared members in declaration order, then the rest sorted, so messages come out in a stable order.
+            var matched = 0
+            for (name, schema) in properties {
+                guard let member = members[name] else { continue }
+                matched += 1
+                path.tokens.append(.member(name))
+                schema.validate(member, path: &path, into: &findings)
+                path.tokens.removeLast()
+            }
+            if matched < members.count {
+                for key in members.keys.sorted() where propertyIndex[key] == nil {
+                    if let additionalProperties {
+                        path.tokens.append(.key(key))
+                        additionalProperties.validate(members[key]!, path: &path, into: &findings)
+                        path.tokens.removeLast()
+                    } else if !preserveUnknownFields, type == .object {
+                        path.tokens.append(.member(key))
+                        findings.unknownFields.append(path.description)
+                        path.tokens.removeLast()
+                    }
                 }
             }
         default:
             break
         }
         if !oneOf.isEmpty {
-            let matching = oneOf.filter { $0.validate(value, at: path).errors.isEmpty }.count
+            let here = FieldPath(path.description)
+            let matching = oneOf.filter { $0.validate(value, at: here).errors.isEmpty }.count
             if matching != 1 {
                 findings.errors.append(
                     .invalid(path.description, value, "must match exactly one of \(oneOf.count) schemas")
                 )
             }
         }
-        if !anyOf.isEmpty, !intOrString, !anyOf.contains(where: { $0.validate(value, at: path).errors.isEmpty }) {
-            findings.errors.append(.invalid(path.description, value, "must match at least one of the allowed schemas"))
+        if !anyOf.isEmpty, !intOrString {
+            let here = FieldPath(path.description)
+            if !anyOf.contains(where: { $0.validate(value, at: here).errors.isEmpty }) {
+                findings.errors.append(
+                    .invalid(path.description, value, "must match at least one of the allowed schemas")
+                )
+            }
         }
     }
 
@@ -321,7 +339,7 @@ extension StructuralSchema {
         }
     }
 
-    func typeError(_ value: JSONValue, at path: FieldPath) -> FieldError {
+    func typeError(_ value: JSONValue, at path: String) -> FieldError {
         let shown: JSONValue
         switch value {
         case .object: shown = .string("object")
@@ -329,10 +347,10 @@ extension StructuralSchema {
         default: shown = value
         }
         let expected = intOrString ? "integer or string" : (type?.rawValue ?? "any")
-        return FieldError(.typeInvalid, field: path.description, value: shown, detail: "must be of type \(expected)")
+        return FieldError(.typeInvalid, field: path, value: shown, detail: "must be of type \(expected)")
     }
 
-    func checkString(_ string: String, value: JSONValue, at path: FieldPath, into findings: inout SchemaFindings) {
+    func checkString(_ string: String, value: JSONValue, at path: SchemaPath, into findings: inout SchemaFindings) {
         if let minLength, string.count < minLength {
             findings.errors.append(
                 .invalid(path.description, value, "must be at least \(minLength) characters long")
@@ -347,7 +365,7 @@ extension StructuralSchema {
         }
     }
 
-    func checkNumber(_ value: JSONValue, at path: FieldPath, into findings: inout SchemaFindings) {
+    func checkNumber(_ value: JSONValue, at path: SchemaPath, into findings: inout SchemaFindings) {
         guard let number = value.doubleValue else { return }
         if let minimum, number < minimum {
             findings.errors.append(
@@ -370,17 +388,49 @@ extension StructuralSchema {
     }
 }
 
-/// A schema pattern compiled once. A pattern that does not compile matches nothing, so the fault shows.
+/// A schema pattern compiled once. Patterns Kubernetes schemas use all the time have hand-written matchers (the
+/// regex engine costs microseconds a match); any other goes to `Regex`. A pattern that does not compile matches
+/// nothing, so the fault shows.
 final class CompiledPattern: @unchecked Sendable {
     // Regex is an immutable value; matching does not mutate it, so sharing it across threads is safe.
     let regex: Regex<AnyRegexOutput>?
+    let fast: (@Sendable (Substring.UTF8View) -> Bool)?
 
-    init(_ pattern: String) { regex = try? Regex(pattern) }
+    init(_ pattern: String) {
+        fast = Self.known[pattern]
+        regex = fast == nil ? try? Regex(pattern) : nil
+    }
 
     func matches(_ string: String) -> Bool {
+        if let fast { return fast(Substring(string).utf8) }
         guard let regex else { return false }
         return (try? regex.firstMatch(in: string)) != nil
     }
+
+    static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+    static func isLower(_ byte: UInt8) -> Bool { byte >= 0x61 && byte <= 0x7A }
+    static func isLetter(_ byte: UInt8) -> Bool { isLower(byte) || (byte >= 0x41 && byte <= 0x5A) }
+
+    static let known: [String: @Sendable (Substring.UTF8View) -> Bool] = [
+        // Flagger's duration pattern: digits then m or s, unanchored at the end.
+        "^[0-9]+(m|s)": { bytes in
+            let digits = bytes.prefix(while: isDigit)
+            guard !digits.isEmpty, let next = bytes.dropFirst(digits.count).first else { return false }
+            return next == UInt8(ascii: "m") || next == UInt8(ascii: "s")
+        },
+        // DNS-1123 label.
+        "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$": { bytes in
+            guard let first = bytes.first, let last = bytes.last else { return false }
+            guard isLower(first) || isDigit(first), isLower(last) || isDigit(last) else { return false }
+            return bytes.allSatisfy { isLower($0) || isDigit($0) || $0 == UInt8(ascii: "-") }
+        },
+        // A Kubernetes kind.
+        "^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$": { bytes in
+            guard let first = bytes.first, let last = bytes.last else { return false }
+            guard isLetter(first), isLetter(last) || isDigit(last) else { return false }
+            return bytes.allSatisfy { isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "-") }
+        },
+    ]
 }
 
 // MARK: - Pruning
@@ -456,4 +506,44 @@ extension StructuralSchema {
 
     /// The property names in declaration order, for rendering with a stable, readable member order.
     public var propertyOrder: [String] { properties.map(\.name) }
+}
+
+/// The place being validated, kept as a stack of steps and rendered only when a finding needs it.
+struct SchemaPath {
+    enum Token {
+        case member(String)
+        case index(Int)
+        case key(String)
+    }
+
+    let root: FieldPath
+    var tokens: [Token] = []
+
+    init(root: FieldPath) {
+        self.root = root
+        tokens.reserveCapacity(16)
+    }
+
+    var description: String {
+        var path = root
+        for token in tokens {
+            switch token {
+            case .member(let name): path = path.child(name)
+            case .index(let index): path = path.index(index)
+            case .key(let key): path = path.key(key)
+            }
+        }
+        return path.description
+    }
+
+    var pointer: JSONPointer {
+        JSONPointer(
+            tokens: tokens.map { token in
+                switch token {
+                case .member(let name), .key(let name): return name
+                case .index(let index): return String(index)
+                }
+            }
+        )
+    }
 }
