@@ -11,6 +11,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "fledge", targets: ["fledge"]),
+        .library(name: "JSONValue", targets: ["JSONValue"]),
+        .library(name: "KubeModels", targets: ["KubeModels"]),
         .library(name: "CanaryModel", targets: ["CanaryModel"]),
         .library(name: "Admission", targets: ["Admission"]),
         .library(name: "WebhookServer", targets: ["WebhookServer"]),
@@ -126,6 +128,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "KubeClientTests",
+            dependencies: [
+                "KubeClient", "KubeModels", "JSONValue", "CertificateKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: upcoming
         ),

@@ -1,0 +1,56 @@
+import Admission
+import CanaryModel
+import Foundation
+import JSONValue
+import KubeModels
+
+// Times each step of answering the tutorial Canary's AdmissionReview, in process (no TLS, no HTTP).
+// Run from the repository root: swift run -c release --package-path Benchmarks
+let path = CommandLine.arguments.dropFirst().first ?? "bench/canary-review.json"
+guard let data = FileManager.default.contents(atPath: path) else {
+    print("cannot read \(path); run from the repository root or pass the review's path")
+    exit(2)
+}
+let body = Array(data)
+let service = AdmissionService()
+let review = try JSONValue(parsing: body)
+let object = review["request", "object"]!
+let defaulted = CanaryDefaulter().defaulted(object)
+
+func time(_ label: String, _ n: Int = 20000, _ body: () throws -> Void) rethrows {
+    let start = ContinuousClock.now
+    for _ in 0..<n { try body() }
+    let elapsed = ContinuousClock.now - start
+    let us = (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(n)
+    print(label.padding(toLength: 28, withPad: " ", startingAt: 0), String(format: "%8.2f µs", us))
+}
+
+try time("parse review") { _ = try JSONValue(parsing: body) }
+try time("decode AdmissionRequest") {
+    _ = try JSONValueDecoder().decode(AdmissionRequest.self, from: review["request"]!)
+}
+time("defaulted") { _ = CanaryDefaulter().defaulted(object) }
+time("schema validate") { _ = CanarySchema.canary.validate(defaulted, at: FieldPath("")) }
+try time("decode Canary") { _ = try JSONValueDecoder().decode(Canary.self, from: defaulted) }
+time("validator.validate") { _ = CanaryValidator().validate(defaulted) }
+time("diff") { _ = JSONPatch.diff(from: object, to: defaulted) }
+try time("encode Canary") {
+    _ = try JSONValueEncoder().encode(try JSONValueDecoder().decode(Canary.self, from: defaulted))
+}
+time("serialize review") { _ = review.serializedBytes() }
+let semaphore = DispatchSemaphore(value: 0)
+Task.detached {
+    for endpoint in [AdmissionEndpoint.mutateCanary, .validateCanary] {
+        let n = 20000
+        let start = ContinuousClock.now
+        for _ in 0..<n { _ = await service.handle(endpoint: endpoint, body: body) }
+        let elapsed = ContinuousClock.now - start
+        let us = (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(n)
+        print(
+            "handle \(endpoint.label)".padding(toLength: 28, withPad: " ", startingAt: 0),
+            String(format: "%8.2f µs", us)
+        )
+    }
+    semaphore.signal()
+}
+semaphore.wait()
