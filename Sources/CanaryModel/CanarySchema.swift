@@ -69,6 +69,107 @@ public enum CanarySchema {
         ]
     )
 
+    /// Istio's `HTTPMatchRequest`, as Flagger's CRD types it.
+    static let httpMatchRequest = StructuralSchema.object([
+        "name": .string(),
+        "uri": stringMatch(),
+        "scheme": stringMatch(),
+        "method": stringMatch(),
+        "authority": stringMatch(),
+        "headers": .map(of: stringMatch()),
+        "queryParams": .map(of: stringMatch()),
+        "withoutHeaders": .map(of: stringMatch()),
+        "ignoreUriCase": .boolean(),
+        "port": .integer(minimum: 1, maximum: 65535, format: "int32"),
+        "gateways": .array(of: .string()),
+        "sourceLabels": stringMap,
+        "sourceNamespace": .string(),
+    ])
+
+    /// A Gateway API mirror target (`service.mirror[]`).
+    static let mirror = StructuralSchema.object(
+        required: ["backendRef"],
+        [
+            "backendRef": .object(
+                required: ["name"],
+                [
+                    "group": .string(maxLength: 253),
+                    "kind": .string(pattern: kindPattern, minLength: 1, maxLength: 63),
+                    "name": .string(minLength: 1, maxLength: 253),
+                    "namespace": .string(pattern: dns1123Label, minLength: 1, maxLength: 63),
+                    "port": .integer(minimum: 1, maximum: 65535, format: "int32"),
+                ]
+            )
+        ]
+    )
+
+    static let corsPolicy = StructuralSchema.object([
+        "allowOrigin": .array(of: .string()),
+        "allowOrigins": .array(of: stringMatch()),
+        "allowMethods": .array(of: .string()),
+        "allowHeaders": .array(of: .string()),
+        "exposeHeaders": .array(of: .string()),
+        "maxAge": .string(),
+        "allowCredentials": .boolean(),
+    ])
+
+    static let int32 = StructuralSchema.integer(format: "int32")
+
+    /// Istio's `TrafficPolicy`, as Flagger's CRD types it.
+    static let trafficPolicy = StructuralSchema.object([
+        "connectionPool": .object([
+            "http": .object([
+                "h2UpgradePolicy": .string(enum: ["DEFAULT", "DO_NOT_UPGRADE", "UPGRADE"]),
+                "http1MaxPendingRequests": int32,
+                "http2MaxRequests": int32,
+                "maxRequestsPerConnection": int32,
+                "maxRetries": int32,
+                "idleTimeout": .string(),
+            ])
+        ]),
+        "loadBalancer": .object([
+            "simple": .string(enum: ["ROUND_ROBIN", "LEAST_CONN", "RANDOM", "PASSTHROUGH", "LEAST_REQUEST"]),
+            "consistentHash": StructuralSchema(
+                type: .object,
+                properties: [
+                    ("httpHeaderName", .string()),
+                    (
+                        "httpCookie",
+                        .object(["name": .string(), "path": .string(), "ttl": .string()])
+                    ),
+                    ("useSourceIp", .boolean()),
+                    ("httpQueryParameterName", .string()),
+                    ("minimumRingSize", .integer(minimum: 0)),
+                ]
+            ),
+            "localityLbSetting": .object([
+                "distribute": .array(of: .object(["from": .string(), "to": .map(of: .integer(minimum: 0))])),
+                "failover": .array(of: .object(["from": .string(), "to": .string()])),
+                "enabled": .boolean(),
+            ]),
+            "warmupDurationSecs": .string(),
+        ]),
+        "outlierDetection": .object([
+            "consecutiveErrors": int32,
+            "consecutive5xxErrors": .integer(minimum: 0),
+            "consecutiveGatewayErrors": int32,
+            "consecutiveLocalOriginFailures": int32,
+            "splitExternalLocalOriginErrors": .boolean(),
+            "interval": .string(),
+            "baseEjectionTime": .string(),
+            "maxEjectionPercent": int32,
+            "minHealthPercent": int32,
+        ]),
+        "tls": .object([
+            "mode": .string(enum: ["DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL"]),
+            "clientCertificate": .string(),
+            "privateKey": .string(),
+            "caCertificates": .string(),
+            "subjectAltNames": .array(of: .string()),
+            "sni": .string(),
+        ]),
+    ])
+
     static let service = StructuralSchema.object(
         "The services and routing the controller creates for the release.",
         required: ["port"],
@@ -89,7 +190,7 @@ public enum CanarySchema {
             "gateways": .array(of: .string()),
             "delegation": .boolean(),
             "gatewayRefs": .array(of: gatewayReference, maxItems: 32),
-            "match": .array(of: .freeForm()),
+            "match": .array(of: httpMatchRequest),
             "retries": .object([
                 "attempts": .integer(format: "int32"),
                 "perTryTimeout": .string(),
@@ -100,13 +201,13 @@ public enum CanarySchema {
                 "authority": .string(),
                 "type": .string(),
             ]),
-            "mirror": .array(of: .freeForm()),
+            "mirror": .array(of: mirror),
             "headers": .object([
                 "request": headerOperations,
                 "response": headerOperations,
             ]),
-            "corsPolicy": .freeForm(),
-            "trafficPolicy": .freeForm(),
+            "corsPolicy": corsPolicy,
+            "trafficPolicy": trafficPolicy,
             "apex": customMetadata,
             "primary": customMetadata,
             "canary": customMetadata,

@@ -238,7 +238,7 @@ struct SemanticChecks {
                     )
                 )
             }
-        } else if !apex.isEmpty, !Self.isDNS1035Label(apex) {
+        } else if !apex.isEmpty, Self.isDNS1123Subdomain(apex), !Self.isDNS1035Label(apex) {
             errors.append(
                 .invalid(
                     "spec.targetRef.name",
@@ -248,13 +248,14 @@ struct SemanticChecks {
                 )
             )
         }
-        if !apex.isEmpty {
-            let field = service.name != nil ? path.child("name") : specPath.child("targetRef").child("name")
+        // Without service.name the apex is the target's name, whose -primary length the target check reports.
+        if let name = service.name, !name.isEmpty {
+            let field = path.child("name")
             checkDerivedName(
-                "\(apex)-primary",
+                "\(name)-primary",
                 what: "primary Service",
                 field: field,
-                value: apex,
+                value: name,
                 suffixLength: 8
             )
         }
@@ -433,7 +434,7 @@ struct SemanticChecks {
                 )
             }
         }
-        if let maxWeight, let last = steps.last, last > maxWeight {
+        if let maxWeight, let last = steps.last, (1...100).contains(last), last > maxWeight {
             errors.append(
                 .invalid(
                     path.index(steps.count - 1).description,
