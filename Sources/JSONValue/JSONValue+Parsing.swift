@@ -140,12 +140,14 @@ struct JSONParser {
     mutating func parseString() throws(JSONParseError) -> String {
         index += 1
         let start = index
+        var ascii = true
         // Fast path: no escapes.
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = bytes[start..<index]
                 index += 1
+                if ascii { return String(decoding: slice, as: UTF8.self) }
                 guard let string = String(validating: slice, as: UTF8.self) else {
                     throw JSONParseError(offset: start, reason: "string is not valid UTF-8")
                 }
@@ -153,6 +155,7 @@ struct JSONParser {
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw fail("control character in a string") }
+            if byte >= 0x80 { ascii = false }
             index += 1
         }
         var scratch = Array(bytes[start..<index])
@@ -249,6 +252,18 @@ struct JSONParser {
             }
             guard index < bytes.count, isDigit(bytes[index]) else { throw fail("invalid exponent in a number") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        }
+        if isInteger, index - start <= 18 {
+            // Up to 18 digits always fit an Int64: no text, no overflow checks.
+            var digits = start
+            let negative = bytes[digits] == UInt8(ascii: "-")
+            if negative { digits += 1 }
+            var value: Int64 = 0
+            while digits < index {
+                value = value * 10 + Int64(bytes[digits] - UInt8(ascii: "0"))
+                digits += 1
+            }
+            return .int(negative ? -value : value)
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if isInteger, let integer = Int64(text) { return .int(integer) }
