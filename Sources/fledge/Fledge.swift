@@ -1,6 +1,23 @@
 import ArgumentParser
+import Dispatch
+import NIOCore
+import NIOPosix
 
+/// Runs Swift concurrency on SwiftNIO's event loops, so an admission request is parsed, checked and answered on the
+/// thread that read it instead of hopping to the cooperative pool and back.
 @main
+enum Entry {
+    static func main() {
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            await Fledge.main()
+            done.signal()
+        }
+        done.wait()
+    }
+}
+
 struct Fledge: AsyncParsableCommand {
     static let version = "0.1.0"
 
