@@ -108,13 +108,27 @@ public struct AdmissionService: Sendable {
             if response.warnings?.isEmpty == true { response.warnings = nil }
         }
         let verdict = !response.allowed ? "denied" : (response.patch != nil ? "patched" : "allowed")
-        let answer = AdmissionReview(apiVersion: apiVersion, response: response)
         do {
-            let encoded = try JSONValueEncoder().encode(answer)
-            return AdmissionHTTPResponse(status: 200, body: encoded.serializedBytes(), verdict: verdict)
+            let answer: JSONValue = [
+                "apiVersion": .string(apiVersion), "kind": "AdmissionReview", "response": try Self.json(response),
+            ]
+            return AdmissionHTTPResponse(status: 200, body: answer.serializedBytes(), verdict: verdict)
         } catch {
             return Self.failure(500, "could not encode the AdmissionReview response: \(error)")
         }
+    }
+
+    /// The response as JSON, built directly: it is written once per review.
+    static func json(_ response: AdmissionResponse) throws -> JSONValue {
+        var members: [String: JSONValue] = ["uid": .string(response.uid), "allowed": .bool(response.allowed)]
+        if let status = response.status { members["status"] = try JSONValueEncoder().encode(status) }
+        if let patch = response.patch { members["patch"] = .string(patch) }
+        if let patchType = response.patchType { members["patchType"] = .string(patchType) }
+        if let warnings = response.warnings { members["warnings"] = .array(warnings.map { .string($0) }) }
+        if let annotations = response.auditAnnotations {
+            members["auditAnnotations"] = .object(annotations.mapValues { .string($0) })
+        }
+        return .object(members)
     }
 
     func clip(_ warning: String) -> String {

@@ -134,7 +134,12 @@ final class JSONValueDecoderImpl: Decoder {
         if T.self == Int32.self { return try unboxInteger(Int32.self) as! T }
         if T.self == Double.self { return try unboxDouble() as! T }
         if T.self == Bool.self { return try unboxBool() as! T }
-        var decoded = try T(from: self)
+        var decoded: T
+        if let readable = T.self as? any JSONObjectDecodable.Type, case .object(let members) = value {
+            decoded = try readable.init(reading: JSONObjectReader(members: members, decoder: self)) as! T
+        } else {
+            decoded = try T(from: self)
+        }
         if var preserving = decoded as? any PreservesUnknownFields, case .object(let members) = value {
             preserving.unknownFields = Self.unknown(members, of: preserving)
             decoded = preserving as! T
@@ -184,12 +189,29 @@ final class JSONValueDecoderImpl: Decoder {
 /// `value` as a `T` when `T` is a JSON primitive and `value` holds exactly that; otherwise `nil`.
 @inline(__always)
 func fastPrimitive<T>(_ value: JSONValue, as type: T.Type) -> T? {
-    if T.self == String.self, case .string(let string) = value { return string as? T }
-    if T.self == Bool.self, case .bool(let bool) = value { return bool as? T }
-    if T.self == Int.self, case .int(let int) = value { return Int(exactly: int) as? T }
-    if T.self == Int64.self, case .int(let int) = value { return int as? T }
-    if T.self == Double.self, let double = value.doubleValue { return double as? T }
-    if T.self == JSONValue.self { return value as? T }
+    // Each branch has checked that T is exactly the type it returns, so the bit casts are identity conversions
+    // (and avoid a dynamic cast per field).
+    if T.self == String.self {
+        guard case .string(let string) = value else { return nil }
+        return unsafeBitCast(string, to: T.self)
+    }
+    if T.self == Bool.self {
+        guard case .bool(let bool) = value else { return nil }
+        return unsafeBitCast(bool, to: T.self)
+    }
+    if T.self == Int.self {
+        guard case .int(let int) = value, let exact = Int(exactly: int) else { return nil }
+        return unsafeBitCast(exact, to: T.self)
+    }
+    if T.self == Int64.self {
+        guard case .int(let int) = value else { return nil }
+        return unsafeBitCast(int, to: T.self)
+    }
+    if T.self == Double.self {
+        guard let double = value.doubleValue else { return nil }
+        return unsafeBitCast(double, to: T.self)
+    }
+    if T.self == JSONValue.self { return unsafeBitCast(value, to: T.self) }
     return nil
 }
 

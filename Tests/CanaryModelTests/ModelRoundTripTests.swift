@@ -1,4 +1,5 @@
 import CanaryModel
+import Foundation
 import JSONValue
 import KubeModels
 import Testing
@@ -235,5 +236,24 @@ struct ModelRoundTripTests {
         }
         #expect(error.fieldPath == entry.fieldPath)
         #expect(error.problem.contains(entry.problem), "problem: \(error.problem)")
+    }
+}
+
+@Suite("Direct readers")
+struct DirectReaderTests {
+    @Test("the direct reader and the Codable conformance decode the same Canary")
+    func sameAsCodable() throws {
+        var object = Fixture.defaultedSeed
+        object["status"] = [
+            "phase": "Progressing", "canaryWeight": 10, "failedChecks": 1,
+            "conditions": [["type": "Promoted", "status": "Unknown", "reason": "Progressing"]],
+        ]
+        object["metadata"]?["ownerReferences"] = [
+            ["apiVersion": "v1", "kind": "X", "name": "x", "uid": "1", "controller": true]
+        ]
+        let direct = try JSONValueDecoder().decode(Canary.self, from: object)
+        let viaCodable = try JSONDecoder().decode(Canary.self, from: Data(object.serializedBytes()))
+        #expect(direct == viaCodable)
+        #expect(try JSONValueEncoder().encode(direct) == object)
     }
 }
