@@ -1,5 +1,8 @@
 /// A type that reads itself straight from a JSON object, without Codable's keyed-container machinery.
 ///
+/// For a type that also ``PreservesUnknownFields``, every member the reader did not ask for is kept as unknown, so a
+/// member its `CodingKeys` lists but `init(reading:)` forgets is still written back, never lost.
+///
 /// ``JSONValueDecoder`` uses `init(reading:)` when a type offers it (hot paths: the admission gate decodes a Canary
 /// per review); other decoders keep using the type's `Decodable` conformance. Errors are the same `DecodingError`s
 /// with the same coding paths.
@@ -19,6 +22,7 @@ public struct JSONObjectReader {
 
     /// The member `key` as a `T`; a missing or null member is an error.
     public func required<T: Decodable>(_ key: String, as type: T.Type = T.self) throws -> T {
+        decoder.keysRead.append(key)
         guard let value = members[key], !value.isNull else {
             throw DecodingError.keyNotFound(
                 AnyCodingKey(key),
@@ -31,6 +35,7 @@ public struct JSONObjectReader {
 
     /// The member `key` as a `T`, or `nil` when it is missing or null.
     public func optional<T: Decodable>(_ key: String, as type: T.Type = T.self) throws -> T? {
+        decoder.keysRead.append(key)
         guard let value = members[key], !value.isNull else { return nil }
         if let direct = fastPrimitive(value, as: type) { return direct }
         return try JSONValueDecoderImpl(value: value, parent: decoder, key: AnyCodingKey(key)).unbox(type)

@@ -86,6 +86,8 @@ final class JSONValueDecoderImpl: Decoder {
     /// for (errors), so decoding a field costs no array copy.
     let parent: JSONValueDecoderImpl?
     let key: (any CodingKey)?
+    /// The members a ``JSONObjectReader`` asked for, in order.
+    var keysRead: [String] = []
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     init(value: JSONValue, parent: JSONValueDecoderImpl?, key: (any CodingKey)?) {
@@ -135,13 +137,21 @@ final class JSONValueDecoderImpl: Decoder {
         if T.self == Double.self { return try unboxDouble() as! T }
         if T.self == Bool.self { return try unboxBool() as! T }
         var decoded: T
+        var readDirectly = false
         if let readable = T.self as? any JSONObjectDecodable.Type, case .object(let members) = value {
             decoded = try readable.init(reading: JSONObjectReader(members: members, decoder: self)) as! T
+            readDirectly = true
         } else {
             decoded = try T(from: self)
         }
         if var preserving = decoded as? any PreservesUnknownFields, case .object(let members) = value {
-            preserving.unknownFields = Self.unknown(members, of: preserving)
+            if readDirectly {
+                var unknown: [String: JSONValue] = [:]
+                for (key, member) in members where !keysRead.contains(key) { unknown[key] = member }
+                preserving.unknownFields = unknown
+            } else {
+                preserving.unknownFields = Self.unknown(members, of: preserving)
+            }
             decoded = preserving as! T
         }
         return decoded

@@ -58,3 +58,37 @@ struct CodingTests {
         #expect(try JSONValueDecoder().decode(Int.self, from: .double(3)) == 3)
     }
 }
+
+/// Reads only `name`, as a reader that fell behind its `CodingKeys` would.
+struct Forgetful: Codable, Equatable, PreservesUnknownFields, JSONObjectDecodable {
+    var name: String
+    var count: Int?
+    var unknownFields: [String: JSONValue] = [:]
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, count }
+
+    init(reading object: JSONObjectReader) throws { name = try object.required("name") }
+}
+
+@Suite("Direct readers")
+struct DirectReaderCodingTests {
+    @Test("a member the reader does not read is kept and written back, never lost")
+    func forgottenMemberKept() throws {
+        let json: JSONValue = ["name": "a", "count": 2, "extra": true]
+        let decoded = try JSONValueDecoder().decode(Forgetful.self, from: json)
+        #expect(decoded.count == nil)
+        #expect(decoded.unknownFields == ["count": 2, "extra": true])
+        #expect(try JSONValueEncoder().encode(decoded) == json)
+    }
+
+    @Test("a missing required member is reported with its path")
+    func requiredMember() throws {
+        do {
+            _ = try JSONValueDecoder().decode([Forgetful].self, from: [["name": "a"], ["count": 1]])
+            Issue.record("decoding should fail")
+        } catch let error as DecodingError {
+            #expect(error.fieldPath == "[1].name")
+            #expect(error.problem == "Required value")
+        }
+    }
+}
