@@ -1,4 +1,5 @@
 import CanaryModel
+import Foundation
 import JSONValue
 import KubeModels
 import Logging
@@ -47,8 +48,8 @@ extension AdmissionService {
         var report = validator.validate(defaulter.defaulted(object), oldObject: oldObject)
         let name = object["metadata", "name"]?.stringValue ?? request.name ?? ""
         let namespace = request.namespace ?? object["metadata", "namespace"]?.stringValue ?? ""
-        if report.isValid, let cluster {
-            await checkAgainstCluster(object, name: name, namespace: namespace, cluster: cluster, report: &report)
+        if report.isValid, let cluster, let canary = report.canary {
+            await checkAgainstCluster(canary, name: name, namespace: namespace, cluster: cluster, report: &report)
         }
         guard report.isValid else { return denial(report, object: object, request: request) }
         return Self.allow(warnings: report.warnings)
@@ -65,13 +66,12 @@ extension AdmissionService {
     /// The checks that need the cluster: one Canary per workload (deny); a target, MetricTemplate or AlertProvider not
     /// there yet (warn, since it may arrive later in the same apply). A cluster that cannot be asked is a warning.
     func checkAgainstCluster(
-        _ object: JSONValue,
+        _ canary: Canary,
         name: String,
         namespace: String,
         cluster: any ClusterView,
         report: inout ValidationReport
     ) async {
-        guard let canary = try? JSONValueDecoder().decode(Canary.self, from: object) else { return }
         let target = canary.spec.targetRef
         let kind = target.kind ?? "Deployment"
         do {
@@ -122,59 +122,8 @@ extension AdmissionService {
 
 /// Standard base64 (RFC 4648), as Kubernetes expects for `patch`.
 public enum Base64 {
-    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    public static func encode(_ bytes: [UInt8]) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = 0
-        while index + 3 <= bytes.count {
-            let chunk = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            output.append(alphabet[Int(chunk >> 18 & 63)])
-            output.append(alphabet[Int(chunk >> 12 & 63)])
-            output.append(alphabet[Int(chunk >> 6 & 63)])
-            output.append(alphabet[Int(chunk & 63)])
-            index += 3
-        }
-        let remaining = bytes.count - index
-        if remaining > 0 {
-            var chunk = UInt32(bytes[index]) << 16
-            if remaining == 2 { chunk |= UInt32(bytes[index + 1]) << 8 }
-            output.append(alphabet[Int(chunk >> 18 & 63)])
-            output.append(alphabet[Int(chunk >> 12 & 63)])
-            output.append(remaining == 2 ? alphabet[Int(chunk >> 6 & 63)] : UInt8(ascii: "="))
-            output.append(UInt8(ascii: "="))
-        }
-        return String(decoding: output, as: UTF8.self)
-    }
+    public static func encode(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
 
     /// Decodes standard base64; `nil` for anything that is not.
-    public static func decode(_ text: String) -> [UInt8]? {
-        var lookup = [UInt8](repeating: 255, count: 256)
-        for (index, character) in alphabet.enumerated() { lookup[Int(character)] = UInt8(index) }
-        let bytes = Array(text.utf8).filter { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }
-        guard bytes.count % 4 == 0 else { return nil }
-        var output: [UInt8] = []
-        var index = 0
-        while index < bytes.count {
-            var chunk: UInt32 = 0
-            var padding = 0
-            for offset in 0..<4 {
-                let byte = bytes[index + offset]
-                if byte == UInt8(ascii: "=") {
-                    guard index + 4 == bytes.count, offset >= 2 else { return nil }
-                    padding += 1
-                    chunk <<= 6
-                } else {
-                    guard padding == 0, lookup[Int(byte)] != 255 else { return nil }
-                    chunk = chunk << 6 | UInt32(lookup[Int(byte)])
-                }
-            }
-            output.append(UInt8(chunk >> 16 & 255))
-            if padding < 2 { output.append(UInt8(chunk >> 8 & 255)) }
-            if padding < 1 { output.append(UInt8(chunk & 255)) }
-            index += 4
-        }
-        return output
-    }
+    public static func decode(_ text: String) -> [UInt8]? { Data(base64Encoded: text).map { Array($0) } }
 }

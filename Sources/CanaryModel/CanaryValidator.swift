@@ -5,6 +5,8 @@ import KubeModels
 public struct ValidationReport: Sendable, Equatable {
     public var errors: [FieldError]
     public var warnings: [String]
+    /// The Canary as decoded for the semantic checks (mistyped values set aside), for callers that check more.
+    public var canary: Canary?
 
     public init(errors: [FieldError] = [], warnings: [String] = []) {
         self.errors = errors
@@ -49,6 +51,7 @@ public struct CanaryValidator: Sendable {
             report.errors.append(.invalid("", .null, "\(error)"))
             return report
         }
+        report.canary = canary
         var semantic = SemanticChecks(canary: canary, raw: object)
         semantic.run()
         if let oldObject, let old = try? JSONValueDecoder().decode(Canary.self, from: oldObject) {

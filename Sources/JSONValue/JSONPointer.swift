@@ -41,8 +41,16 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
 
     /// Escapes one reference token (`~` → `~0`, `/` → `~1`).
     public static func escape(_ token: String) -> String {
-        guard token.contains("~") || token.contains("/") else { return token }
-        return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        guard token.contains(where: { $0 == "~" || $0 == "/" }) else { return token }
+        var escaped = ""
+        for character in token {
+            switch character {
+            case "~": escaped += "~0"
+            case "/": escaped += "~1"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
     }
 
     /// The pointer one level deeper.
@@ -50,33 +58,6 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
 
     /// The pointer one level deeper, at an array index.
     public func appending(_ index: Int) -> JSONPointer { appending(String(index)) }
-}
-
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        var result = ""
-        var remainder = self[...]
-        while let range = remainder.range(of: target) {
-            result += remainder[..<range.lowerBound]
-            result += replacement
-            remainder = remainder[range.upperBound...]
-        }
-        return result + remainder
-    }
-}
-
-extension Substring {
-    fileprivate func range(of target: String) -> Range<Substring.Index>? {
-        guard !target.isEmpty else { return nil }
-        var start = startIndex
-        while start < endIndex {
-            if self[start...].hasPrefix(target) {
-                return start..<index(start, offsetBy: target.count)
-            }
-            start = index(after: start)
-        }
-        return nil
-    }
 }
 
 extension JSONValue {
