@@ -16,6 +16,9 @@ let package = Package(
         .library(name: "CanaryModel", targets: ["CanaryModel"]),
         .library(name: "Admission", targets: ["Admission"]),
         .library(name: "WebhookServer", targets: ["WebhookServer"]),
+        .library(name: "DevCluster", targets: ["DevCluster"]),
+        .library(name: "KubeClient", targets: ["KubeClient"]),
+        .library(name: "CertificateKit", targets: ["CertificateKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -31,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         .target(name: "JSONValue", swiftSettings: upcoming),
@@ -50,6 +54,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: upcoming
@@ -84,6 +89,24 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .target(
+            name: "DevCluster",
+            dependencies: [
+                "CanaryModel", "CertificateKit", "JSONValue", "KubeModels",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
             name: "CertificateKit",
             dependencies: [
                 .product(name: "X509", package: "swift-certificates"),
@@ -95,7 +118,8 @@ let package = Package(
         .executableTarget(
             name: "fledge",
             dependencies: [
-                "Admission", "CanaryModel", "CertificateKit", "JSONValue", "KubeClient", "KubeModels", "WebhookServer",
+                "Admission", "CanaryModel", "CertificateKit", "DevCluster", "JSONValue", "KubeClient", "KubeModels",
+                "WebhookServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -144,6 +168,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "DevClusterTests",
+            dependencies: [
+                "DevCluster", "Admission", "CanaryModel", "CertificateKit", "JSONValue", "KubeClient", "KubeModels",
+                "WebhookServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Fixtures")],
             swiftSettings: upcoming
         ),
         .testTarget(

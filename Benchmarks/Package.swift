@@ -1,12 +1,17 @@
 // swift-tools-version:6.2
 // Micro-benchmarks of the admission path, beside the main package so ordinary builds never compile them.
 // Run from the repository root: swift run -c release --package-path Benchmarks AdmissionBenchmarks
+// (or DevClusterBenchmarks for the embedded API server's writes/s and watch events/s).
 import PackageDescription
 
 let package = Package(
     name: "fledge-benchmarks",
     platforms: [.macOS(.v15)],
-    dependencies: [.package(name: "fledge", path: "..")],
+    dependencies: [
+        .package(name: "fledge", path: ".."),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
     targets: [
         .executableTarget(
             name: "AdmissionBenchmarks",
@@ -20,6 +25,21 @@ let package = Package(
                 .enableUpcomingFeature("ExistentialAny"),
                 .enableUpcomingFeature("MemberImportVisibility"),
             ]
-        )
+        ),
+        .executableTarget(
+            name: "DevClusterBenchmarks",
+            dependencies: [
+                .product(name: "DevCluster", package: "fledge"),
+                .product(name: "KubeClient", package: "fledge"),
+                .product(name: "CertificateKit", package: "fledge"),
+                .product(name: "JSONValue", package: "fledge"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: [
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("MemberImportVisibility"),
+            ]
+        ),
     ]
 )

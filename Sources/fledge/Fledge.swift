@@ -31,7 +31,8 @@ struct Fledge: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [
-            ServeCommand.self, CertsCommand.self, ValidateCommand.self, CRDsCommand.self, VersionCommand.self,
+            ServeCommand.self, PlaygroundCommand.self, CertsCommand.self, ValidateCommand.self, CRDsCommand.self,
+            VersionCommand.self,
         ]
     )
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CanaryModel
+import DevCluster
 import Foundation
 import JSONValue
 import KubeModels

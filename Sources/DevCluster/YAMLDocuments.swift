@@ -3,13 +3,13 @@ import JSONValue
 import Yams
 
 /// Multi-document YAML (or JSON, which is YAML) to JSON values and back.
-enum YAMLDocuments {
-    struct ParseError: Error, CustomStringConvertible {
-        var description: String
+public enum YAMLDocuments {
+    public struct ParseError: Error, CustomStringConvertible, Sendable {
+        public var description: String
     }
 
     /// The non-empty documents of a YAML stream, as JSON.
-    static func parse(_ text: String) throws -> [JSONValue] {
+    public static func parse(_ text: String) throws -> [JSONValue] {
         do {
             // Parser directly, not Yams.load_all, whose sequence drops parse errors.
             let parser = try Parser(yaml: text)
@@ -52,7 +52,7 @@ enum YAMLDocuments {
     static let leadingKeys = ["apiVersion", "kind", "metadata", "name", "namespace", "spec", "type", "description"]
 
     /// The YAML of a JSON value, with Kubernetes' usual key order first.
-    static func render(_ value: JSONValue) throws -> String {
+    public static func render(_ value: JSONValue) throws -> String {
         try Yams.serialize(node: node(value), width: -1, sortKeys: false)
     }
 

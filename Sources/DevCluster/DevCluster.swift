@@ -1,0 +1,218 @@
+import Foundation
+import JSONValue
+import KubeModels
+import Logging
+import Synchronization
+
+/// Settings of the embedded cluster.
+public struct DevClusterConfiguration: Sendable {
+    /// How many times faster than real time the simulated controllers run.
+    public var speed: Double
+    /// How long (real time, before `speed`) a Deployment takes to roll out.
+    public var rolloutDelay: Duration
+    /// Maps a webhook's `clientConfig.service` to the address that serves it (the embedded cluster has no
+    /// cluster network). Returns the address to connect to, or nil when the service is unknown.
+    public var serviceResolver:
+        @Sendable (_ namespace: String, _ name: String, _ port: Int) -> (host: String, port: Int)?
+    /// Where objects are persisted between runs; nil keeps them in memory.
+    public var dataDirectory: String?
+    /// How many past events a watch can resume over before it gets 410 Gone.
+    public var watchHistory: Int
+
+    public init(
+        speed: Double = 1,
+        rolloutDelay: Duration = .seconds(2),
+        serviceResolver: @escaping @Sendable (String, String, Int) -> (host: String, port: Int)? = { _, _, _ in nil },
+        dataDirectory: String? = nil,
+        watchHistory: Int = 20_000
+    ) {
+        self.speed = speed
+        self.rolloutDelay = rolloutDelay
+        self.serviceResolver = serviceResolver
+        self.dataDirectory = dataDirectory
+        self.watchHistory = watchHistory
+    }
+}
+
+/// An embedded Kubernetes API server: the REST semantics, discovery, OpenAPI, tables, watches, CRDs and admission
+/// chain of kube-apiserver, kept in memory. Transport-free: ``DevClusterServer`` puts it on HTTPS.
+public final class DevCluster: Sendable {
+    public let configuration: DevClusterConfiguration
+    public let registry = ResourceRegistry()
+    public let store: ObjectStore
+    let admission: AdmissionChain
+    let logger: Logger
+    let counters = Mutex(Counters())
+
+    struct Counters {
+        var nextUID: UInt64 = 0
+        var nextClusterIP: UInt32 = 10
+        var writes = 0
+    }
+
+    public init(configuration: DevClusterConfiguration = DevClusterConfiguration(), logger: Logger? = nil) {
+        self.configuration = configuration
+        self.logger = logger ?? Logger(label: "devcluster", factory: { _ in SwiftLogNoOpLogHandler() })
+        store = ObjectStore(historyLimit: configuration.watchHistory)
+        admission = AdmissionChain(resolver: configuration.serviceResolver, logger: self.logger)
+        for namespace in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            _ = try? store.create(ObjectKey(resource: "namespaces", namespace: "", name: namespace)) { _ in
+                self.systemFields(
+                    [
+                        "apiVersion": "v1", "kind": "Namespace",
+                        "metadata": [
+                            "name": .string(namespace), "labels": ["kubernetes.io/metadata.name": .string(namespace)],
+                        ],
+                        "spec": ["finalizers": ["kubernetes"]], "status": ["phase": "Active"],
+                    ]
+                )
+            }
+        }
+    }
+
+    /// Stops outgoing webhook clients and ends every watch.
+    public func shutdown() async {
+        store.finishAll()
+        await admission.shutdown()
+    }
+
+    /// Answers one request.
+    public func handle(_ request: APIRequest) async -> APIResponse {
+        guard let target = ResourcePath.parse(request.path) else { return .error(.notFoundPath) }
+        do {
+            switch target {
+            case .version: return .json(Self.versionInfo)
+            case .health: return APIResponse(status: 200, contentType: "text/plain", body: .bytes(Array("ok".utf8)))
+            case .apiVersions: return discoveryCore(request)
+            case .apiGroupList: return discoveryGroups(request)
+            case .apiGroup(let group): return try apiGroup(group)
+            case .resourceList(let group, let version): return try resourceList(group: group, version: version)
+            case .openAPIV3Root: return .json(openAPIRoot())
+            case .openAPIV3(let group, let version): return try openAPIDocument(group: group, version: version)
+            case .openAPIV2: throw APIError.notFoundPath
+            case .resource(let path): return try await resource(path, request)
+            }
+        } catch let error as APIError {
+            return .error(error)
+        } catch {
+            return .error(.internalError(String(describing: error)))
+        }
+    }
+
+    static let versionInfo: JSONValue = [
+        "major": "1", "minor": "32", "gitVersion": "v1.32.0-fledge", "gitCommit": "", "gitTreeState": "clean",
+        "buildDate": "2026-01-01T00:00:00Z", "goVersion": "swift", "compiler": "swift", "platform": "linux/amd64",
+    ]
+
+    func resource(_ path: ResourcePath, _ request: APIRequest) async throws -> APIResponse {
+        guard let type = registry.lookup(group: path.group, version: path.version, resource: path.resource) else {
+            throw APIError.notFoundPath
+        }
+        if type.namespaced == false, path.namespace != nil { throw APIError.notFoundPath }
+        var path = path
+        if !type.namespaced { path.namespace = nil }
+        if let subresource = path.subresource {
+            guard path.name != nil,
+                (subresource == "status" && type.hasStatus) || (subresource == "scale" && type.scale != nil)
+            else { throw APIError.notFoundPath }
+        }
+        switch (request.method, path.name) {
+        case ("GET", nil):
+            if let watch = request.query["watch"], watch == "true" || watch == "1" {
+                return try watchResponse(type, path, request)
+            }
+            return try list(type, path, request)
+        case ("GET", let name?):
+            return try get(type, path, name: name, request)
+        case ("POST", nil):
+            return try await create(type, path, request)
+        case ("PUT", let name?):
+            return try await update(type, path, name: name, request)
+        case ("PATCH", let name?):
+            return try await patch(type, path, name: name, request)
+        case ("DELETE", let name?):
+            return try await delete(type, path, name: name, request)
+        case ("DELETE", nil):
+            return try await deleteCollection(type, path, request)
+        default:
+            throw APIError.methodNotAllowed
+        }
+    }
+
+    // MARK: - Helpers
+
+    func key(_ type: ResourceType, namespace: String?, name: String) -> ObjectKey {
+        ObjectKey(resource: Self.bucket(type), namespace: type.namespaced ? namespace ?? "" : "", name: name)
+    }
+
+    /// Objects of every version of a group/resource share one bucket.
+    static func bucket(_ type: ResourceType) -> String {
+        type.group.isEmpty ? type.resource : "\(type.group)/\(type.resource)"
+    }
+
+    func newUID() -> String {
+        let counter = counters.withLock { counters in
+            counters.nextUID += 1
+            return counters.nextUID
+        }
+        var uuid = UUID().uuidString.lowercased()
+        uuid.removeLast(8)
+        return uuid + String(format: "%08x", UInt32(truncatingIfNeeded: counter))
+    }
+
+    static func timestamp(_ date: Date = Date()) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02dZ",
+            parts.year ?? 1970,
+            parts.month ?? 1,
+            parts.day ?? 1,
+            parts.hour ?? 0,
+            parts.minute ?? 0,
+            parts.second ?? 0
+        )
+    }
+
+    /// Adds uid, creationTimestamp and generation to a new object.
+    func systemFields(_ object: JSONValue) -> JSONValue {
+        var object = object
+        object.setMember(["metadata", "uid"], .string(newUID()))
+        object.setMember(["metadata", "creationTimestamp"], .string(Self.timestamp()))
+        object.setMember(["metadata", "generation"], .int(1))
+        return object
+    }
+
+    /// The object with the member at `path` removed or replaced.
+    static func with(_ object: JSONValue, _ path: [String], _ value: JSONValue?) -> JSONValue {
+        var copy = object
+        copy.setMember(path, value)
+        return copy
+    }
+}
+
+extension JSONValue {
+    /// Sets (or with nil removes) the member at `path`, creating objects along the way.
+    public mutating func setMember(_ path: [String], _ value: JSONValue?) {
+        guard let first = path.first else {
+            if let value { self = value }
+            return
+        }
+        var members = objectValue ?? [:]
+        if path.count == 1 {
+            members[first] = value
+        } else {
+            var child = members[first] ?? .object([:])
+            if child.objectValue == nil { child = .object([:]) }
+            child.setMember(Array(path.dropFirst()), value)
+            members[first] = child
+        }
+        self = .object(members)
+    }
+
+    /// The labels of an object.
+    var labels: [String: String] {
+        (self["metadata", "labels"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+    }
+}

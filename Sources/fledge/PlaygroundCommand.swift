@@ -1,0 +1,343 @@
+import Admission
+import ArgumentParser
+import CanaryModel
+import CertificateKit
+import DevCluster
+import Foundation
+import JSONValue
+import KubeClient
+import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+import WebhookServer
+
+struct PlaygroundCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "playground",
+        abstract: "Run a local Kubernetes API server with Fledge installed, for kubectl.",
+        discussion: """
+            Starts the embedded cluster (an HTTPS Kubernetes API that real kubectl talks to, with a simulated \
+            Deployment controller), installs Fledge's CRDs and webhook configurations, serves the admission gate \
+            in-process, writes a kubeconfig and runs until SIGTERM or Ctrl-C. A development and test tool: objects live \
+            in memory unless --data-dir is given.
+            """
+    )
+
+    @Option(help: "Address the Kubernetes API listens on, HOST:PORT (port 0 picks a free one).")
+    var listenAPI = "127.0.0.1:6443"
+
+    @Option(help: "Where to write the kubeconfig for kubectl.")
+    var kubeconfigOut = FileManager.default.temporaryDirectory.appendingPathComponent("fledge-playground")
+        .appendingPathComponent("kubeconfig").path
+
+    @Option(help: "Run the simulated controllers this many times faster than real time.")
+    var speed: Double = 1
+
+    @Option(help: "Keep objects in this directory so a restarted playground still has them.")
+    var dataDir: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "warning"
+
+    func validate() throws {
+        guard speed > 0, speed.isFinite else { throw ValidationError("--speed \(speed) must be a positive number") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError(
+                "--log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical"
+            )
+        }
+        _ = try ListenAddress(listenAPI)
+    }
+
+    func run() async throws {
+        let logger = Logger.json("fledge-playground", level: Logger.Level(rawValue: logLevel) ?? .warning)
+        let address = try ListenAddress(listenAPI)
+        let playground: Playground
+        do {
+            playground = try Playground(
+                apiHost: address.host,
+                apiPort: address.port,
+                speed: speed,
+                dataDirectory: dataDir,
+                logger: logger
+            )
+        } catch {
+            throw fail("fledge playground: \(error)")
+        }
+        try await playground.run(kubeconfigPath: kubeconfigOut) { port in
+            let text =
+                """
+                Fledge playground: Kubernetes API at https://\(address.host):\(port) (embedded; kubectl 1.29+)
+                kubeconfig: \(kubeconfigOut)
+
+                Try:
+                  export KUBECONFIG=\(kubeconfigOut)
+                  kubectl get crds
+                  kubectl create namespace prod
+                  kubectl apply -f manifests/examples/podinfo.yaml
+                  kubectl apply -f manifests/examples/canary.yaml
+                  kubectl get canary -n prod
+                  kubectl apply -f manifests/examples/invalid-canary.yaml    # refused by the admission gate
+
+                Ctrl-C stops it.
+
+                """
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+}
+
+/// The embedded cluster with Fledge installed: API server, simulated controllers, the admission gate wired in as
+/// the cluster's webhooks, the CRDs.
+final class Playground: Sendable {
+    static let webhookNamespace = "fledge-system"
+    static let webhookService = "fledge"
+
+    let cluster: DevCluster
+    let apiServer: DevClusterServer
+    let deployments: DeploymentController
+    let webhookServer: WebhookServer
+    let webhookCertificates: ServingCertificates
+    let webhookPort: PortBox
+    let hints = ReleaseHints()
+    let persistence: DevClusterPersistence?
+    let logger: Logger
+
+    init(apiHost: String, apiPort: Int, speed: Double, dataDirectory: String?, logger: Logger) throws {
+        self.logger = logger
+        let webhookPort = PortBox()
+        self.webhookPort = webhookPort
+        cluster = DevCluster(
+            configuration: DevClusterConfiguration(
+                speed: speed,
+                serviceResolver: { namespace, name, _ in
+                    guard namespace == Self.webhookNamespace, name == Self.webhookService,
+                        let port = webhookPort.value.withLock({ $0 })
+                    else { return nil }
+                    return ("127.0.0.1", port)
+                },
+                dataDirectory: dataDirectory
+            ),
+            logger: logger
+        )
+        let apiCertificates = try CertificateFactory.make(
+            dnsNames: ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"],
+            ipAddresses: ["127.0.0.1", "::1"]
+        )
+        apiServer = DevClusterServer(
+            cluster: cluster,
+            host: apiHost,
+            port: apiPort,
+            certificates: apiCertificates,
+            logger: logger
+        )
+        let cluster = self.cluster
+        deployments = DeploymentController(cluster: cluster)
+        persistence = try dataDirectory.map { try DevClusterPersistence(cluster: cluster, directory: $0) }
+        webhookCertificates = try CertificateFactory.make(
+            dnsNames: ["\(Self.webhookService).\(Self.webhookNamespace).svc"],
+            ipAddresses: ["127.0.0.1"]
+        )
+        let certificateDirectory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("fledge-playground-\(getpid())-webhook").path
+        try CertificateFactory.write(webhookCertificates, to: certificateDirectory)
+        let admission = AdmissionService(
+            configuration: AdmissionConfiguration(defaultProvider: "linkerd"),
+            cluster: InProcessClusterView(cluster: cluster),
+            hints: hints,
+            logger: logger
+        )
+        webhookServer = try WebhookServer(
+            configuration: WebhookServerConfiguration(
+                host: "127.0.0.1",
+                port: 0,
+                certificateDirectory: certificateDirectory
+            ),
+            admission: admission,
+            logger: logger
+        )
+    }
+
+    /// Runs until SIGTERM/SIGINT; `ready` is called with the API port once Fledge is installed.
+    func run(kubeconfigPath: String, ready: @escaping @Sendable (Int) -> Void) async throws {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: apiServer), .init(service: deployments), .init(service: webhookServer),
+            .init(service: Installer(playground: self, kubeconfigPath: kubeconfigPath, ready: ready)),
+            .init(service: HintLog(hints: hints, logger: logger)),
+        ]
+        if let persistence { services.append(.init(service: persistence)) }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services,
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+        await cluster.shutdown()
+    }
+
+    /// Installs Fledge once both servers listen, then waits for shutdown.
+    struct Installer: Service {
+        let playground: Playground
+        let kubeconfigPath: String
+        let ready: @Sendable (Int) -> Void
+
+        func run() async throws {
+            guard let apiPort = await playground.apiServer.port(), let hookPort = await playground.webhookServer.port()
+            else { return }
+            playground.webhookPort.value.withLock { $0 = hookPort }
+            try await playground.install()
+            try Playground.writeKubeconfig(
+                to: kubeconfigPath,
+                server: "https://127.0.0.1:\(apiPort)",
+                caPEM: playground.apiServer.certificates.caCertificatePEM
+            )
+            ready(apiPort)
+            try? await gracefulShutdown()
+        }
+    }
+
+    /// Logs each release hint the admission gate raises (the progression worker will act on them).
+    struct HintLog: Service {
+        let hints: ReleaseHints
+        let logger: Logger
+
+        func run() async throws {
+            for await hint in hints.subscribe().cancelOnGracefulShutdown() {
+                logger.info(
+                    "release hint: new pod template",
+                    metadata: [
+                        "deployment": "\(hint.namespace)/\(hint.name)",
+                        "canaries": "\(hint.canaries.joined(separator: ","))",
+                        "templateHash": "\(hint.templateHash)",
+                    ]
+                )
+            }
+        }
+    }
+
+    /// The CRDs, Fledge's namespace and its webhook configurations, written through the API like `kubectl apply`.
+    func install() async throws {
+        func create(_ path: String, _ object: JSONValue) async throws {
+            let response = await cluster.handle(
+                APIRequest(
+                    method: "POST",
+                    path: path,
+                    headers: ["content-type": "application/json"],
+                    body: object.serializedBytes()
+                )
+            )
+            guard response.status == 201 || response.status == 409 else {
+                throw PlaygroundError(
+                    description:
+                        "installing \(path) failed: HTTP \(response.status) \(String(decoding: response.bytes, as: UTF8.self))"
+                )
+            }
+        }
+        for (_, crd) in CustomResourceDefinitions.all {
+            try await create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
+        }
+        try await create(
+            "/api/v1/namespaces",
+            ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(Self.webhookNamespace)]]
+        )
+        let caBundle = Data(webhookCertificates.caCertificatePEM.utf8).base64EncodedString()
+        for configuration in WebhookConfigurations.all(namespace: Self.webhookNamespace, service: Self.webhookService) {
+            var object = configuration
+            if let webhooks = object["webhooks"]?.arrayValue {
+                object = Self.replacing(
+                    object,
+                    "webhooks",
+                    .array(
+                        webhooks.map { webhook in
+                            let config = Self.replacing(webhook["clientConfig"] ?? [:], "caBundle", .string(caBundle))
+                            return Self.replacing(webhook, "clientConfig", config)
+                        }
+                    )
+                )
+            }
+            let kind = object["kind"]?.stringValue == "MutatingWebhookConfiguration" ? "mutating" : "validating"
+            try await create("/apis/admissionregistration.k8s.io/v1/\(kind)webhookconfigurations", object)
+        }
+    }
+
+    static func replacing(_ object: JSONValue, _ member: String, _ value: JSONValue) -> JSONValue {
+        var members = object.objectValue ?? [:]
+        members[member] = value
+        return .object(members)
+    }
+
+    struct PlaygroundError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func writeKubeconfig(to path: String, server: String, caPEM: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let kubeconfig = """
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: fledge-playground
+              cluster:
+                server: \(server)
+                certificate-authority-data: \(Data(caPEM.utf8).base64EncodedString())
+            users:
+            - name: fledge-playground
+              user:
+                token: playground
+            contexts:
+            - name: fledge-playground
+              context:
+                cluster: fledge-playground
+                user: fledge-playground
+                namespace: default
+            current-context: fledge-playground
+
+            """
+        guard
+            FileManager.default.createFile(
+                atPath: path,
+                contents: Data(kubeconfig.utf8),
+                attributes: [.posixPermissions: 0o600]
+            )
+        else { throw PlaygroundError(description: "cannot write the kubeconfig to \(path)") }
+    }
+}
+
+/// A port learnt once a server listens.
+final class PortBox: Sendable {
+    let value = Mutex<Int?>(nil)
+}
+
+/// The admission gate's view of the embedded cluster, read from its store without a network hop.
+struct InProcessClusterView: ClusterView {
+    let cluster: DevCluster
+
+    func canaries(in namespace: String) async throws -> [CanaryTarget] {
+        cluster.store.list(resource: "flagger.app/canaries", namespace: namespace).items.compactMap { canary in
+            guard let name = canary["metadata", "name"]?.stringValue,
+                let target = canary["spec", "targetRef", "name"]?.stringValue
+            else { return nil }
+            return CanaryTarget(
+                name: name,
+                targetKind: canary["spec", "targetRef", "kind"]?.stringValue ?? "Deployment",
+                targetName: target
+            )
+        }
+    }
+
+    func exists(kind: String, namespace: String, name: String) async throws -> Bool {
+        let buckets = [
+            "Deployment": "apps/deployments", "DaemonSet": "apps/daemonsets",
+            "MetricTemplate": "flagger.app/metrictemplates",
+            "AlertProvider": "flagger.app/alertproviders",
+        ]
+        guard let bucket = buckets[kind] else { return false }
+        return cluster.store.get(ObjectKey(resource: bucket, namespace: namespace, name: name)) != nil
+    }
+}

@@ -1,0 +1,246 @@
+import Foundation
+import Testing
+
+/// Real kubectl against `fledge playground`, the scenario a user would try first.
+@Suite("fledge playground with kubectl", .serialized)
+struct PlaygroundKubectlTests {
+    static let kubectl: String? = ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+
+    /// A running playground and a kubectl bound to it (own HOME, so no discovery cache leaks between runs).
+    final class Session {
+        let process: Process
+        let directory: String
+        let kubeconfig: String
+        let logs: Pipe
+
+        init(speed: Int = 20) throws {
+            directory = try Fledge.temporaryDirectory()
+            kubeconfig = directory + "/kubeconfig"
+            process = Process()
+            process.executableURL = Fledge.executable
+            process.arguments = [
+                "playground", "--listen-api", "127.0.0.1:\(Fledge.freePort())", "--kubeconfig-out", kubeconfig,
+                "--speed", "\(speed)", "--log-level", "info",
+            ]
+            logs = Pipe()
+            process.standardError = logs
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            for _ in 0..<300 where !FileManager.default.fileExists(atPath: kubeconfig) {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+
+        func kubectl(_ arguments: String...) throws -> (status: Int32, out: String, err: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: PlaygroundKubectlTests.kubectl ?? "/usr/bin/kubectl")
+            process.arguments = arguments
+            process.currentDirectoryURL = Fledge.repositoryRoot
+            var environment = ProcessInfo.processInfo.environment
+            environment["KUBECONFIG"] = kubeconfig
+            environment["HOME"] = directory
+            process.environment = environment
+            let out = Pipe()
+            let err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            let outData = out.fileHandleForReading.readDataToEndOfFile()
+            let errData = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (
+                process.terminationStatus, String(decoding: outData, as: UTF8.self),
+                String(decoding: errData, as: UTF8.self)
+            )
+        }
+
+        /// Stops the playground and returns its log.
+        func stop() -> String {
+            process.terminate()
+            let data = logs.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    @Test("the tutorial's first steps work with stock kubectl and no extra flags")
+    func scenario() throws {
+        guard Self.kubectl != nil else {
+            print("SKIPPED: kubectl is not installed; the playground kubectl scenario did not run")
+            return
+        }
+        let session = try Session()
+        var log = ""
+        defer { if log.isEmpty { _ = session.stop() } }
+        #expect(FileManager.default.fileExists(atPath: session.kubeconfig), "the playground wrote no kubeconfig")
+
+        let version = try session.kubectl("version")
+        #expect(version.status == 0, "\(version.err)")
+        #expect(version.out.contains("Server Version: v1.32"))
+
+        let namespace = try session.kubectl("create", "namespace", "prod")
+        #expect(namespace.out.contains("namespace/prod created"), "\(namespace.err)")
+        let again = try session.kubectl("create", "namespace", "prod")
+        #expect(again.status == 1)
+        #expect(again.err.contains("Error from server (AlreadyExists): namespaces \"prod\" already exists"))
+
+        let workload = try session.kubectl("apply", "-f", "manifests/examples/podinfo.yaml")
+        #expect(workload.out.contains("deployment.apps/podinfo created"), "\(workload.err)")
+        let canary = try session.kubectl("apply", "-f", "manifests/examples/canary.yaml")
+        #expect(canary.out.contains("canary.flagger.app/podinfo created"), "\(canary.err)")
+        let unchanged = try session.kubectl("apply", "-f", "manifests/examples/podinfo.yaml")
+        #expect(unchanged.out.contains("deployment.apps/podinfo unchanged"), "\(unchanged.err)")
+        // Defaults inside lists (webhooks[].timeout) make kubectl resend the list; the write is a no-op.
+        let before = try session.kubectl(
+            "get",
+            "canary",
+            "podinfo",
+            "-n",
+            "prod",
+            "-o",
+            "jsonpath={.metadata.resourceVersion}"
+        )
+        let reapplied = try session.kubectl("apply", "-f", "manifests/examples/canary.yaml")
+        #expect(reapplied.status == 0, "\(reapplied.err)")
+        let after = try session.kubectl(
+            "get",
+            "canary",
+            "podinfo",
+            "-n",
+            "prod",
+            "-o",
+            "jsonpath={.metadata.resourceVersion}"
+        )
+        #expect(before.out == after.out)
+
+        let table = try session.kubectl("get", "canary", "-n", "prod")
+        #expect(table.status == 0, "\(table.err)")
+        #expect(
+            table.out.split(separator: "\n").first?.split(separator: " ", omittingEmptySubsequences: true) == [
+                "NAME", "STATUS", "WEIGHT", "LASTTRANSITIONTIME",
+            ]
+        )
+        #expect(table.out.contains("podinfo"))
+
+        // The defaults the admission gate wrote are in the stored object.
+        let provider = try session.kubectl(
+            "get",
+            "canary",
+            "podinfo",
+            "-n",
+            "prod",
+            "-o",
+            "jsonpath={.spec.provider} {.spec.progressDeadlineSeconds} {.spec.analysis.metrics[0].interval}"
+        )
+        #expect(provider.out == "linkerd 600 1m", "\(provider.err)")
+
+        let invalid = try session.kubectl("apply", "-f", "manifests/examples/invalid-canary.yaml")
+        #expect(invalid.status == 1)
+        #expect(
+            invalid.err.contains("admission webhook \"mutate.canaries.flagger.app\" denied the request"),
+            "\(invalid.err)"
+        )
+        #expect(invalid.err.contains("spec.analysis.stepWeight"))
+        let invalidDry = try session.kubectl(
+            "apply",
+            "--dry-run=server",
+            "-f",
+            "manifests/examples/invalid-canary.yaml"
+        )
+        #expect(invalidDry.status == 1)
+        #expect(invalidDry.err.contains("denied the request"))
+
+        let dry = try session.kubectl(
+            "set",
+            "image",
+            "deployment/podinfo",
+            "podinfod=ghcr.io/stefanprodan/podinfo:3.1.9",
+            "-n",
+            "prod",
+            "--dry-run=server"
+        )
+        #expect(dry.out.contains("deployment.apps/podinfo image updated (server dry run)"), "\(dry.err)")
+        let bump = try session.kubectl(
+            "set",
+            "image",
+            "deployment/podinfo",
+            "podinfod=ghcr.io/stefanprodan/podinfo:3.1.1",
+            "-n",
+            "prod"
+        )
+        #expect(bump.out.contains("deployment.apps/podinfo image updated"), "\(bump.err)")
+        let state = try session.kubectl(
+            "get",
+            "deploy",
+            "podinfo",
+            "-n",
+            "prod",
+            "-o",
+            "jsonpath={.metadata.generation} {.spec.template.spec.containers[0].image}"
+        )
+        #expect(state.out == "2 ghcr.io/stefanprodan/podinfo:3.1.1")
+
+        let patch = try session.kubectl(
+            "patch",
+            "canary",
+            "podinfo",
+            "-n",
+            "prod",
+            "--type",
+            "merge",
+            "-p",
+            #"{"spec":{"analysis":{"threshold":10}}}"#
+        )
+        #expect(patch.out.contains("canary.flagger.app/podinfo patched"), "\(patch.err)")
+        let strategic = try session.kubectl(
+            "patch",
+            "canary",
+            "podinfo",
+            "-n",
+            "prod",
+            "-p",
+            #"{"spec":{"analysis":{"threshold":9}}}"#
+        )
+        #expect(strategic.status == 1)
+        #expect(strategic.err.contains("application/strategic-merge-patch+json is not supported"), "\(strategic.err)")
+
+        let scale = try session.kubectl("scale", "deployment", "podinfo", "--replicas=3", "-n", "prod")
+        #expect(scale.out.contains("deployment.apps/podinfo scaled"), "\(scale.err)")
+        let wait = try session.kubectl(
+            "wait",
+            "deployment/podinfo",
+            "--for=condition=Available",
+            "--timeout=30s",
+            "-n",
+            "prod"
+        )
+        #expect(wait.out.contains("deployment.apps/podinfo condition met"), "\(wait.err)")
+
+        let events = try session.kubectl(
+            "get",
+            "events",
+            "-n",
+            "prod",
+            "--field-selector",
+            "involvedObject.name=podinfo"
+        )
+        #expect(events.status == 0, "\(events.err)")
+        let resources = try session.kubectl("api-resources")
+        #expect(resources.out.contains("canaries"), "\(resources.err)")
+        let all = try session.kubectl("get", "all", "-n", "prod")
+        #expect(all.out.contains("deployment.apps/podinfo"), "\(all.err)")
+        #expect(all.out.contains("canary.flagger.app/podinfo"))
+
+        let delete = try session.kubectl("delete", "canary", "podinfo", "-n", "prod")
+        #expect(delete.out.contains("canary.flagger.app \"podinfo\" deleted"), "\(delete.err)")
+        let missing = try session.kubectl("get", "canary", "podinfo", "-n", "prod")
+        #expect(missing.err.contains("Error from server (NotFound): canaries.flagger.app \"podinfo\" not found"))
+
+        log = session.stop()
+        // One hint for the real image bump; none for the dry run.
+        let hints = log.split(separator: "\n").filter { $0.contains("release hint") }
+        #expect(hints.count == 1, "\(log)")
+    }
+}
