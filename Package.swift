@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Admission", targets: ["Admission"]),
         .library(name: "WebhookServer", targets: ["WebhookServer"]),
         .library(name: "DevCluster", targets: ["DevCluster"]),
+        .library(name: "Progression", targets: ["Progression"]),
         .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "CertificateKit", targets: ["CertificateKit"]),
     ],
@@ -89,6 +90,22 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .target(
+            name: "Progression",
+            dependencies: [
+                "Admission", "CanaryModel", "JSONValue", "KubeClient", "KubeModels",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
             name: "DevCluster",
             dependencies: [
                 "CanaryModel", "CertificateKit", "JSONValue", "KubeModels",
@@ -107,6 +124,15 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .target(
+            name: "DevClusterTestSupport",
+            dependencies: [
+                "DevCluster", "CanaryModel", "CertificateKit", "JSONValue", "KubeClient", "KubeModels",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
             name: "CertificateKit",
             dependencies: [
                 .product(name: "X509", package: "swift-certificates"),
@@ -119,8 +145,10 @@ let package = Package(
             name: "fledge",
             dependencies: [
                 "Admission", "CanaryModel", "CertificateKit", "DevCluster", "JSONValue", "KubeClient", "KubeModels",
-                "WebhookServer",
+                "Progression", "WebhookServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -173,14 +201,28 @@ let package = Package(
         .testTarget(
             name: "DevClusterTests",
             dependencies: [
-                "DevCluster", "Admission", "CanaryModel", "CertificateKit", "JSONValue", "KubeClient", "KubeModels",
-                "WebhookServer",
+                "DevCluster", "DevClusterTestSupport", "Admission", "CanaryModel", "CertificateKit", "JSONValue",
+                "KubeClient", "KubeModels", "WebhookServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Fixtures")],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "ProgressionTests",
+            dependencies: [
+                "Progression", "DevCluster", "DevClusterTestSupport", "Admission", "CanaryModel", "JSONValue",
+                "KubeClient", "KubeModels",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: upcoming
         ),
         .testTarget(

@@ -41,6 +41,8 @@ public final class DevCluster: Sendable {
     public let registry = ResourceRegistry()
     public let store: ObjectStore
     let admission: AdmissionChain
+    /// The simulated Linkerd mesh: traffic by the TrafficSplit/HTTPRoute weights, per-revision behaviour, metrics.
+    public let mesh: MeshSimulator
     let logger: Logger
     let counters = Mutex(Counters())
 
@@ -54,6 +56,7 @@ public final class DevCluster: Sendable {
         self.configuration = configuration
         self.logger = logger ?? Logger(label: "devcluster", factory: { _ in SwiftLogNoOpLogHandler() })
         store = ObjectStore(historyLimit: configuration.watchHistory)
+        mesh = Self.makeMesh(store: store, speed: configuration.speed)
         admission = AdmissionChain(resolver: configuration.serviceResolver, logger: self.logger)
         for namespace in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             _ = try? store.create(ObjectKey(resource: "namespaces", namespace: "", name: namespace)) { _ in
@@ -193,24 +196,6 @@ public final class DevCluster: Sendable {
 }
 
 extension JSONValue {
-    /// Sets (or with nil removes) the member at `path`, creating objects along the way.
-    public mutating func setMember(_ path: [String], _ value: JSONValue?) {
-        guard let first = path.first else {
-            if let value { self = value }
-            return
-        }
-        var members = objectValue ?? [:]
-        if path.count == 1 {
-            members[first] = value
-        } else {
-            var child = members[first] ?? .object([:])
-            if child.objectValue == nil { child = .object([:]) }
-            child.setMember(Array(path.dropFirst()), value)
-            members[first] = child
-        }
-        self = .object(members)
-    }
-
     /// The labels of an object.
     var labels: [String: String] {
         (self["metadata", "labels"]?.objectValue ?? [:]).compactMapValues(\.stringValue)

@@ -167,12 +167,18 @@ public final class KubeClient: Sendable {
     }
 
     /// LIST a collection, following `continue` tokens, and return every item.
-    public func listAll(_ path: String, labelSelector: String? = nil, limit: Int = 500) async throws -> [JSONValue] {
+    public func listAll(
+        _ path: String,
+        labelSelector: String? = nil,
+        fieldSelector: String? = nil,
+        limit: Int = 500
+    ) async throws -> [JSONValue] {
         var items: [JSONValue] = []
         var token: String?
         repeat {
             var query = ["limit=\(limit)"]
             if let labelSelector { query.append("labelSelector=\(Self.escape(labelSelector))") }
+            if let fieldSelector { query.append("fieldSelector=\(Self.escape(fieldSelector))") }
             if let token { query.append("continue=\(Self.escape(token))") }
             let page = try await request(.GET, path + "?" + query.joined(separator: "&"))
             items += page["items"]?.arrayValue ?? []

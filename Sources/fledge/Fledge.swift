@@ -31,7 +31,8 @@ struct Fledge: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [
-            ServeCommand.self, PlaygroundCommand.self, CertsCommand.self, ValidateCommand.self, CRDsCommand.self,
+            ServeCommand.self, PlaygroundCommand.self, StatusCommand.self, PromoteCommand.self, AbortCommand.self,
+            RetryCommand.self, CertsCommand.self, ValidateCommand.self, CRDsCommand.self,
             VersionCommand.self,
         ]
     )

@@ -1,5 +1,6 @@
 import Admission
 import ArgumentParser
+import AsyncHTTPClient
 import CanaryModel
 import CertificateKit
 import DevCluster
@@ -7,6 +8,8 @@ import Foundation
 import JSONValue
 import KubeClient
 import Logging
+import Progression
+import Prometheus
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -37,6 +40,9 @@ struct PlaygroundCommand: AsyncParsableCommand {
     @Option(help: "Keep objects in this directory so a restarted playground still has them.")
     var dataDir: String?
 
+    @Option(help: "Prometheus for the analysis (default: the simulated mesh's own query endpoint).")
+    var metricsServer: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "warning"
 
@@ -60,16 +66,18 @@ struct PlaygroundCommand: AsyncParsableCommand {
                 apiPort: address.port,
                 speed: speed,
                 dataDirectory: dataDir,
+                metricsServer: metricsServer,
                 logger: logger
             )
         } catch {
             throw fail("fledge playground: \(error)")
         }
-        try await playground.run(kubeconfigPath: kubeconfigOut) { port in
+        try await playground.run(kubeconfigPath: kubeconfigOut) { port, meshPort in
             let text =
                 """
                 Fledge playground: Kubernetes API at https://\(address.host):\(port) (embedded; kubectl 1.29+)
                 kubeconfig: \(kubeconfigOut)
+                simulated Linkerd mesh: http://127.0.0.1:\(meshPort)/metrics (scrape it), /api/v1/query (built-in queries)
 
                 Try:
                   export KUBECONFIG=\(kubeconfigOut)
@@ -102,10 +110,22 @@ final class Playground: Sendable {
     let webhookPort: PortBox
     let hints = ReleaseHints()
     let persistence: DevClusterPersistence?
+    let meshServer: MeshServer
+    let speed: Double
+    let metricsServer: String?
     let logger: Logger
 
-    init(apiHost: String, apiPort: Int, speed: Double, dataDirectory: String?, logger: Logger) throws {
+    init(
+        apiHost: String,
+        apiPort: Int,
+        speed: Double,
+        dataDirectory: String?,
+        metricsServer: String? = nil,
+        logger: Logger
+    ) throws {
         self.logger = logger
+        self.speed = speed
+        self.metricsServer = metricsServer
         let webhookPort = PortBox()
         self.webhookPort = webhookPort
         cluster = DevCluster(
@@ -133,6 +153,7 @@ final class Playground: Sendable {
             logger: logger
         )
         let cluster = self.cluster
+        meshServer = MeshServer(cluster: cluster, logger: logger)
         deployments = DeploymentController(cluster: cluster)
         persistence = try dataDirectory.map { try DevClusterPersistence(cluster: cluster, directory: $0) }
         webhookCertificates = try CertificateFactory.make(
@@ -159,33 +180,35 @@ final class Playground: Sendable {
         )
     }
 
-    /// Runs until SIGTERM/SIGINT; `ready` is called with the API port once Fledge is installed.
-    func run(kubeconfigPath: String, ready: @escaping @Sendable (Int) -> Void) async throws {
+    /// Runs until SIGTERM/SIGINT; `ready` is called with the API and mesh ports once Fledge is installed.
+    func run(kubeconfigPath: String, ready: @escaping @Sendable (Int, Int) -> Void) async throws {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: apiServer), .init(service: deployments), .init(service: webhookServer),
+            .init(service: meshServer),
             .init(service: Installer(playground: self, kubeconfigPath: kubeconfigPath, ready: ready)),
             .init(service: HintLog(hints: hints, logger: logger)),
         ]
         if let persistence { services.append(.init(service: persistence)) }
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: services,
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
+        var configuration = ServiceGroupConfiguration(
+            services: services,
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
         )
+        configuration.maximumGracefulShutdownDuration = .seconds(10)
+        let group = ServiceGroup(configuration: configuration)
         try await group.run()
         await cluster.shutdown()
     }
 
-    /// Installs Fledge once both servers listen, then waits for shutdown.
+    /// Installs Fledge once the servers listen, then runs the progression worker until shutdown.
     struct Installer: Service {
         let playground: Playground
         let kubeconfigPath: String
-        let ready: @Sendable (Int) -> Void
+        let ready: @Sendable (Int, Int) -> Void
 
         func run() async throws {
-            guard let apiPort = await playground.apiServer.port(), let hookPort = await playground.webhookServer.port()
+            guard let apiPort = await playground.apiServer.port(), let hookPort = await playground.webhookServer.port(),
+                let meshPort = await playground.meshServer.port()
             else { return }
             playground.webhookPort.value.withLock { $0 = hookPort }
             try await playground.install()
@@ -194,8 +217,38 @@ final class Playground: Sendable {
                 server: "https://127.0.0.1:\(apiPort)",
                 caPEM: playground.apiServer.certificates.caCertificatePEM
             )
-            ready(apiPort)
-            try? await gracefulShutdown()
+            let client = try KubeClient(
+                config: KubeConfig(
+                    server: "https://127.0.0.1:\(apiPort)",
+                    certificateAuthorityPEM: Array(playground.apiServer.certificates.caCertificatePEM.utf8),
+                    credentials: .token("playground")
+                ),
+                logger: playground.logger
+            )
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            let clock = ScaledClock(speed: playground.speed)
+            let worker = ProgressionWorker(
+                releaser: Releaser(
+                    client: client,
+                    configuration: ProgressionConfiguration(
+                        metricsServer: playground.metricsServer ?? "http://127.0.0.1:\(meshPort)"
+                    ),
+                    http: http,
+                    clock: clock,
+                    metrics: ProgressionMetrics(
+                        factory: PrometheusMetricsFactory(registry: playground.webhookServer.metrics.registry)
+                    ),
+                    logger: playground.logger
+                ),
+                client: client,
+                hints: playground.hints,
+                clock: clock,
+                logger: playground.logger
+            )
+            ready(apiPort, meshPort)
+            try? await worker.run()
+            try? await http.shutdown()
+            try? await client.shutdown()
         }
     }
 

@@ -1,10 +1,13 @@
 import Admission
 import ArgumentParser
+import AsyncHTTPClient
 import CanaryModel
 import Foundation
 import JSONValue
 import KubeClient
 import Logging
+import Progression
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 import WebhookServer
@@ -58,6 +61,27 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between checks of the certificate files for a change.")
     var certReloadInterval = 5
 
+    @Option(help: "Prometheus address for built-in metrics and inline queries (a Canary's spec.metricsServer wins).")
+    var metricsServer = "http://prometheus:9090"
+
+    @Option(help: "Run releases only for Canaries in this namespace (default: every namespace).")
+    var namespace: String?
+
+    @Flag(help: "Serve admission only; do not run the progression worker.")
+    var noWorker = false
+
+    @Option(
+        help:
+            "Namespace of the Lease that elects the replica running the worker (default: $POD_NAMESPACE or fledge-system)."
+    )
+    var leaderElectionNamespace: String?
+
+    @Option(help: "Name of that Lease.")
+    var leaderElectionID = "fledge-leader"
+
+    @Option(help: "Run release timers this many times faster (testing only).")
+    var speed: Double = 1
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -86,6 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
             client = connected
             cluster = KubeClusterView(lister: CachedCanaryLister(client: connected))
         }
+        let hints = ReleaseHints()
         let admission = AdmissionService(
             configuration: AdmissionConfiguration(
                 defaultProvider: defaultProvider,
@@ -94,7 +119,7 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             ),
             cluster: cluster,
-            hints: ReleaseHints(),
+            hints: hints,
             logger: logger
         )
         let server: WebhookServer
@@ -116,14 +141,53 @@ struct ServeCommand: AsyncParsableCommand {
                 "fledge: \(error)\nMake a certificate with: fledge certs --out-dir \(tlsCertDir) --dns-name <host>"
             )
         }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        if let client, !noWorker {
+            let worker = ProgressionWorker(
+                releaser: Releaser(
+                    client: client,
+                    configuration: ProgressionConfiguration(
+                        defaultProvider: defaultProvider,
+                        metricsServer: metricsServer,
+                        namespace: namespace
+                    ),
+                    http: http,
+                    clock: ScaledClock(speed: speed),
+                    metrics: ProgressionMetrics(factory: PrometheusMetricsFactory(registry: server.metrics.registry)),
+                    logger: logger
+                ),
+                client: client,
+                hints: hints,
+                clock: ScaledClock(speed: speed),
+                logger: logger
+            )
+            let identity = ProcessInfo.processInfo.environment["POD_NAME"] ?? ProcessInfo.processInfo.hostName
+            services.append(
+                .init(
+                    service: LeaderElector(
+                        client: client,
+                        configuration: LeaderElectionConfiguration(
+                            namespace: leaderElectionNamespace ?? ProcessInfo.processInfo.environment["POD_NAMESPACE"]
+                                ?? "fledge-system",
+                            leaseName: leaderElectionID,
+                            identity: "\(identity)-\(UUID().uuidString.prefix(8).lowercased())"
+                        ),
+                        logger: logger,
+                        whileLeading: { try await worker.run() }
+                    )
+                )
+            )
+        }
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: server)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(shutdownTimeout)
         let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
+        try await http.shutdown()
         try await client?.shutdown()
         logger.info("stopped")
     }

@@ -1,4 +1,5 @@
 import DevCluster
+import DevClusterTestSupport
 import Foundation
 import JSONValue
 import KubeClient

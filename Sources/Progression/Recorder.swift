@@ -1,0 +1,206 @@
+import AsyncHTTPClient
+import CanaryModel
+import Foundation
+import JSONValue
+import KubeClient
+import KubeModels
+import Logging
+import Metrics
+import Synchronization
+
+/// Where a release's story goes: Kubernetes Events on the Canary (reason `Synced`), JSON log lines with `msg` and
+/// `canary`, the Canary's `event` webhooks, alerts, and Prometheus metrics under Flagger's names.
+final class Recorder: Sendable {
+    let kube: KubeAccess
+    let logger: Logger
+    let metrics: ProgressionMetrics
+    let webhooks: WebhookCaller
+    let alerts: AlertSender
+    let clock: any ReleaseClock
+    /// Every event message in order (tests and the demo read it).
+    let journal = Mutex<[(canary: String, message: String, warning: Bool)]>([])
+
+    init(
+        kube: KubeAccess,
+        logger: Logger,
+        metrics: ProgressionMetrics,
+        webhooks: WebhookCaller,
+        alerts: AlertSender,
+        clock: any ReleaseClock
+    ) {
+        self.kube = kube
+        self.logger = logger
+        self.metrics = metrics
+        self.webhooks = webhooks
+        self.alerts = alerts
+        self.clock = clock
+    }
+
+    func info(_ canary: Canary, _ message: String) async { await event(canary, message, warning: false) }
+    func warning(_ canary: Canary, _ message: String) async { await event(canary, message, warning: true) }
+
+    func event(_ canary: Canary, _ message: String, warning: Bool) async {
+        journal.withLock { $0.append((canary.qualifiedName, message, warning)) }
+        if warning {
+            logger.warning("\(message)", metadata: ["canary": "\(canary.qualifiedName)"])
+        } else {
+            logger.info("\(message)", metadata: ["canary": "\(canary.qualifiedName)"])
+        }
+        let namespace = canary.metadata.namespace ?? "default"
+        let now = DevTime.rfc3339(clock.now())
+        let event: JSONValue = [
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": [
+                "name": .string(
+                    "\(canary.metadata.name ?? "canary").\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+                ),
+                "namespace": .string(namespace),
+            ],
+            "involvedObject": [
+                "apiVersion": "flagger.app/v1beta1", "kind": "Canary", "name": .string(canary.metadata.name ?? ""),
+                "namespace": .string(namespace), "uid": .string(canary.metadata.uid ?? ""),
+            ],
+            "reason": "Synced", "message": .string(message), "type": .string(warning ? "Warning" : "Normal"),
+            "source": ["component": "flagger"], "reportingComponent": "flagger", "firstTimestamp": .string(now),
+            "lastTimestamp": .string(now), "count": 1,
+        ]
+        do {
+            _ = try await kube.create(KubeAccess.events(namespace), event)
+        } catch {
+            logger.debug("could not record an event", metadata: ["error": "\(error)"])
+        }
+        for hook in canary.spec.effectiveAnalysis?.webhooks ?? [] where hook.type == "event" {
+            let payload = WebhookCaller.eventPayload(
+                name: canary.metadata.name ?? "",
+                namespace: namespace,
+                phase: canary.status?.phase?.rawValue ?? "",
+                checksum: WebhookPayload.checksum(
+                    lastAppliedSpec: canary.status?.lastAppliedSpec,
+                    trackedConfigs: canary.status?.trackedConfigs
+                ),
+                hook: hook,
+                message: message,
+                eventType: warning ? "Warning" : "Normal",
+                now: clock.now()
+            )
+            _ = await webhooks.call(hook, payload: payload)
+        }
+    }
+
+    /// Sends `message` to the Canary's alert providers whose severity admits it.
+    func alert(_ canary: Canary, _ message: String, severity: String) async {
+        for alert in canary.spec.effectiveAnalysis?.alerts ?? [] {
+            guard AlertSender.shouldSend(alertSeverity: alert.severity, eventSeverity: severity) else { continue }
+            let namespace = alert.providerRef.namespace ?? canary.metadata.namespace ?? "default"
+            do {
+                guard
+                    let providerJSON = try await kube.get(
+                        "/apis/flagger.app/v1beta1/namespaces/\(namespace)/alertproviders/\(alert.providerRef.name)"
+                    )
+                else {
+                    logger.warning("alert provider not found", metadata: ["provider": "\(alert.providerRef.name)"])
+                    continue
+                }
+                let provider = try JSONValueDecoder().decode(AlertProvider.self, from: providerJSON)
+                var address = provider.spec.address ?? ""
+                if let secret = provider.spec.secretRef?.name,
+                    let secretJSON = try await kube.get("/api/v1/namespaces/\(namespace)/secrets/\(secret)"),
+                    let encoded = secretJSON["data", "address"]?.stringValue, let data = Data(base64Encoded: encoded)
+                {
+                    address = String(decoding: data, as: UTF8.self)
+                }
+                try await alerts.send(
+                    provider: provider,
+                    address: address,
+                    canary: canary.metadata.name ?? "",
+                    namespace: canary.metadata.namespace ?? "default",
+                    message: message,
+                    severity: severity,
+                    fields: []
+                )
+            } catch {
+                logger.warning("alert not sent", metadata: ["error": "\(error)", "canary": "\(canary.qualifiedName)"])
+            }
+        }
+    }
+}
+
+/// Prometheus metrics with Flagger's names, so existing dashboards keep working.
+public final class ProgressionMetrics: Sendable {
+    let factory: any MetricsFactory
+
+    public init(factory: any MetricsFactory) { self.factory = factory }
+
+    func status(_ canary: Canary, _ phase: CanaryPhase) {
+        let value: Double
+        switch phase {
+        case .progressing, .waitingPromotion, .promoting, .finalising, .waiting: value = 0
+        case .failed: value = 2
+        default: value = 1
+        }
+        Gauge(
+            label: "flagger_canary_status",
+            dimensions: [("name", canary.metadata.name ?? ""), ("namespace", canary.metadata.namespace ?? "")],
+            factory: factory
+        ).record(value)
+    }
+
+    func weight(_ canary: Canary, primary: Int, canary canaryWeight: Int) {
+        let namespace = canary.metadata.namespace ?? ""
+        Gauge(
+            label: "flagger_canary_weight",
+            dimensions: [("workload", "\(canary.spec.targetRef.name)-primary"), ("namespace", namespace)],
+            factory: factory
+        ).record(Double(primary))
+        Gauge(
+            label: "flagger_canary_weight",
+            dimensions: [("workload", canary.spec.targetRef.name), ("namespace", namespace)],
+            factory: factory
+        ).record(Double(canaryWeight))
+    }
+
+    func total(_ namespace: String, count: Int) {
+        Gauge(label: "flagger_canary_total", dimensions: [("namespace", namespace)], factory: factory).record(
+            Double(count)
+        )
+    }
+
+    func metricAnalysis(_ canary: Canary, metric: String, value: Double) {
+        Gauge(
+            label: "flagger_canary_metric_analysis",
+            dimensions: [
+                ("name", canary.metadata.name ?? ""), ("namespace", canary.metadata.namespace ?? ""),
+                ("metric", metric),
+            ],
+            factory: factory
+        ).record(value)
+    }
+
+    func finished(_ canary: Canary, succeeded: Bool, seconds: Double) {
+        let dimensions = [("name", canary.metadata.name ?? ""), ("namespace", canary.metadata.namespace ?? "")]
+        Counter(
+            label: succeeded ? "flagger_canary_successes_total" : "flagger_canary_failures_total",
+            dimensions: dimensions,
+            factory: factory
+        ).increment()
+        if seconds > 0 {
+            Timer(label: "flagger_canary_duration_seconds", dimensions: dimensions, factory: factory)
+                .recordNanoseconds(Int64(seconds * 1e9))
+        }
+    }
+}
+
+enum DevTime {
+    static func rfc3339(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    static func parse(_ text: String?) -> Date? {
+        guard let text else { return nil }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Synchronization
+
+/// The time a release runs on: wall-clock time (for status timestamps and deadlines) and sleeping, so tests can
+/// drive releases in milliseconds and the demo can run N times faster.
+public protocol ReleaseClock: Sendable {
+    /// The current (possibly simulated) time.
+    func now() -> Date
+    /// Sleeps for `duration` of this clock's time.
+    func sleep(for duration: Duration) async throws
+}
+
+/// Real time sped up `speed` times: a 10 s interval passes in 10/speed seconds, and `now()` advances `speed` times
+/// faster than the wall clock from the moment the clock was made.
+public struct ScaledClock: ReleaseClock {
+    public let speed: Double
+    let startDate: Date
+    let startInstant: ContinuousClock.Instant
+
+    public init(speed: Double = 1) {
+        self.speed = max(speed, 0.001)
+        startDate = Date()
+        startInstant = ContinuousClock.now
+    }
+
+    public func now() -> Date {
+        let elapsed = ContinuousClock.now - startInstant
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return startDate.addingTimeInterval(seconds * speed)
+    }
+
+    public func sleep(for duration: Duration) async throws {
+        try await Task.sleep(for: duration / speed)
+    }
+}
+
+/// A clock tests move by hand: `sleep` returns once ``advance(by:)`` has moved time past its deadline.
+public final class ManualClock: ReleaseClock {
+    struct State {
+        var now: Date
+        var sleepers: [(deadline: Date, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    private let state: Mutex<State>
+
+    public init(start: Date = Date(timeIntervalSince1970: 1_767_225_600)) {
+        state = Mutex(State(now: start))
+    }
+
+    public func now() -> Date { state.withLock { $0.now } }
+
+    public func advance(by duration: Duration) {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let due = state.withLock { state in
+            state.now = state.now.addingTimeInterval(seconds)
+            let now = state.now
+            let due = state.sleepers.filter { $0.deadline <= now }
+            state.sleepers.removeAll { $0.deadline <= now }
+            return due
+        }
+        for sleeper in due { sleeper.continuation.resume() }
+    }
+
+    public func sleep(for duration: Duration) async throws {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        await withCheckedContinuation { continuation in
+            let resumeNow = state.withLock { state in
+                let deadline = state.now.addingTimeInterval(seconds)
+                if seconds <= 0 { return true }
+                state.sleepers.append((deadline, continuation))
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+        try Task.checkCancellation()
+    }
+}

@@ -1,0 +1,786 @@
+import AsyncHTTPClient
+import CanaryModel
+import Foundation
+import JSONValue
+import KubeClient
+import KubeModels
+import Logging
+import Synchronization
+
+/// Settings of the progression worker.
+public struct ProgressionConfiguration: Sendable {
+    /// Provider of Canaries that name none.
+    public var defaultProvider: String
+    /// Prometheus address for built-in metrics and inline queries (`spec.metricsServer` overrides it).
+    public var metricsServer: String
+    /// Only Canaries in this namespace, or every namespace when nil.
+    public var namespace: String?
+
+    public init(
+        defaultProvider: String = "linkerd",
+        metricsServer: String = "http://prometheus:9090",
+        namespace: String? = nil
+    ) {
+        self.defaultProvider = defaultProvider
+        self.metricsServer = metricsServer
+        self.namespace = namespace
+    }
+}
+
+/// The annotation `fledge promote|abort|retry` sets on a Canary; the worker obeys it and removes it.
+public enum ReleaseAction: String, Sendable, CaseIterable {
+    /// Skip the remaining analysis and promote now (also passes a waiting confirm-rollout or confirm-promotion gate).
+    case promote
+    /// Roll the release back now.
+    case abort
+    /// Start the failed revision's release again.
+    case retry
+
+    public static let annotation = "fledge.dev/action"
+}
+
+/// What one tick did, for the scheduler and tests.
+public enum TickOutcome: Sendable, Equatable {
+    /// The Canary no longer exists.
+    case gone
+    /// Nothing to do (no release, suspended, or waiting).
+    case idle
+    /// The tick moved the release on.
+    case advanced
+}
+
+/// Runs one analysis tick of one Canary, as Flagger's scheduler does: initialisation, new revisions, readiness,
+/// hooks, metrics, weight steps, promotion, rollback. All state lives in the Canary's status.
+public final class Releaser: Sendable {
+    let kube: KubeAccess
+    let configuration: ProgressionConfiguration
+    let recorder: Recorder
+    let http: HTTPClient
+    let webhooks: WebhookCaller
+    let clock: any ReleaseClock
+    let logger: Logger
+
+    public init(
+        client: KubeClient,
+        configuration: ProgressionConfiguration,
+        http: HTTPClient,
+        clock: any ReleaseClock,
+        metrics: ProgressionMetrics,
+        logger: Logger
+    ) {
+        kube = KubeAccess(client: client)
+        self.configuration = configuration
+        self.http = http
+        self.clock = clock
+        self.logger = logger
+        webhooks = WebhookCaller(http: http)
+        recorder = Recorder(
+            kube: kube,
+            logger: logger,
+            metrics: metrics,
+            webhooks: webhooks,
+            alerts: AlertSender(http: http),
+            clock: clock
+        )
+    }
+
+    /// API requests made so far.
+    public var apiCalls: Int { kube.callCount }
+
+    /// The messages of every event recorded, oldest first.
+    public var events: [(canary: String, message: String, warning: Bool)] { recorder.journal.withLock { $0 } }
+
+    // MARK: - The tick
+
+    /// Runs one tick of the Canary `namespace/name`.
+    public func tick(namespace: String, name: String) async -> TickOutcome {
+        let path = "\(KubeAccess.canaries(namespace))/\(name)"
+        let json: JSONValue
+        do {
+            guard let found = try await kube.get(path) else { return .gone }
+            json = found
+        } catch {
+            logger.warning("cannot read the Canary", metadata: ["canary": "\(name).\(namespace)", "error": "\(error)"])
+            return .idle
+        }
+        let canary: Canary
+        do { canary = try JSONValueDecoder().decode(Canary.self, from: json) } catch {
+            logger.error("cannot decode the Canary", metadata: ["canary": "\(name).\(namespace)", "error": "\(error)"])
+            return .idle
+        }
+        if canary.metadata.deletionTimestamp != nil { return .gone }
+        if canary.spec.suspend == true {
+            logger.info("skipping canary run as object is suspended", metadata: ["canary": "\(canary.qualifiedName)"])
+            return .idle
+        }
+        do {
+            return try await advance(canary, json: json)
+        } catch {
+            await recorder.warning(canary, "\(error)")
+            return .idle
+        }
+    }
+
+    func advance(_ canary: Canary, json: JSONValue) async throws -> TickOutcome {
+        var canary = canary
+        let action = canary.metadata.annotations?[ReleaseAction.annotation].flatMap(ReleaseAction.init(rawValue:))
+        if action != nil { try await clearAction(canary) }
+        let workload = Workload(kube: kube, canary: canary, canaryJSON: json)
+        let analysis = canary.spec.effectiveAnalysis ?? CanaryAnalysis()
+        let skipAnalysis = canary.spec.skipAnalysis == true
+        let target = try await workload.target()
+        try await workload.reconcileServices(target, includeApex: false)
+        let primary = try await workload.ensurePrimary(target)
+        try await workload.reconcilePrimaryHPA()
+        var phase = canary.status?.phase ?? .initializing
+        let primaryReadiness = ReleaseRules.deploymentReadiness(
+            primary,
+            threshold: analysis.primaryReadyThreshold ?? 100
+        )
+        if phase == .initializing, !skipAnalysis, primaryReadiness != .ready {
+            await recorder.warning(
+                canary,
+                "\(workload.primaryName).\(workload.namespace) not ready: \(Self.text(primaryReadiness))"
+            )
+            return .idle
+        }
+        try await workload.reconcileServices(target, includeApex: true)
+        let router = workload.router(defaultProvider: configuration.defaultProvider)
+        try await router.reconcile()
+
+        let hash = PodTemplateHash.ofWorkload(target) ?? ""
+        let configs = try await workload.trackedConfigs(target).mapValues(\.checksum)
+        if phase == .initializing {
+            try await workload.scaleTarget(0)
+            canary = try await writeStatus(
+                canary,
+                phase: .initialized,
+                weight: 0,
+                failedChecks: 0,
+                iterations: 0,
+                applied: hash,
+                promoted: hash,
+                configs: configs
+            )
+            await recorder.info(canary, "Initialization done! \(canary.qualifiedName)")
+            recorder.metrics.status(canary, .initialized)
+            return .advanced
+        }
+        if action == .retry, phase == .failed {
+            phase = .initialized
+            canary.status?.lastAppliedSpec = ""
+        }
+
+        let inRelease = [.progressing, .waiting, .waitingPromotion, .promoting, .finalising].contains(phase)
+        let change = ReleaseRules.revision(status: canary.status, templateHash: hash, configs: configs)
+        if !inRelease, change == .unchanged {
+            recorder.metrics.status(canary, phase)
+            return .idle
+        }
+        if !skipAnalysis, primaryReadiness != .ready {
+            await recorder.warning(
+                canary,
+                "\(workload.primaryName).\(workload.namespace) not ready: \(Self.text(primaryReadiness))"
+            )
+            return .idle
+        }
+        var (primaryWeight, canaryWeight) = try await router.weights()
+        recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
+
+        // A new revision: confirm, scale up, start progressing.
+        if !inRelease || phase == .waiting {
+            if action != .promote, !(await runGates(canary, type: "confirm-rollout", phase: phase)) {
+                if phase != .waiting {
+                    _ = try await writeStatus(canary, phase: .waiting)
+                    await recorder.info(
+                        canary,
+                        "Halt \(canary.qualifiedName) advancement waiting for approval \(Self.gateNames(canary, "confirm-rollout"))"
+                    )
+                }
+                return .idle
+            }
+            await recorder.info(
+                canary,
+                "New revision detected! Scaling up \(canary.spec.targetRef.name).\(workload.namespace)"
+            )
+            await recorder.alert(canary, "New revision detected, progressing canary analysis.", severity: "info")
+            try await workload.scaleUpTarget(target, primary: primary)
+            _ = try await writeStatus(
+                canary,
+                phase: .progressing,
+                weight: 0,
+                failedChecks: 0,
+                iterations: 0,
+                applied: hash,
+                configs: configs,
+                transition: true
+            )
+            recorder.metrics.status(canary, .progressing)
+            return .advanced
+        }
+
+        // A newer revision during the analysis restarts it.
+        if phase == .progressing || phase == .waitingPromotion, change == .changed {
+            try await router.setWeights(primary: 100, canary: 0)
+            try await workload.scaleUpTarget(target, primary: primary)
+            _ = try await writeStatus(
+                canary,
+                phase: .progressing,
+                weight: 0,
+                failedChecks: 0,
+                iterations: 0,
+                applied: hash,
+                configs: configs,
+                transition: true
+            )
+            await recorder.info(
+                canary,
+                "New revision detected! Restarting analysis for \(canary.spec.targetRef.name).\(workload.namespace)"
+            )
+            return .advanced
+        }
+
+        // The canary must be ready (and may not take longer than progressDeadlineSeconds: we differ from Flagger).
+        var readiness = ReleaseRules.deploymentReadiness(target, threshold: analysis.canaryReadyThreshold ?? 100)
+        if case .waiting(let why) = readiness, phase == .progressing {
+            let deadline = Double(canary.spec.progressDeadlineSeconds ?? 600)
+            if let since = DevTime.parse(canary.status?.lastTransitionTime),
+                clock.now().timeIntervalSince(since) > deadline
+            {
+                readiness = .failed(
+                    "canary deployment \(canary.spec.targetRef.name).\(workload.namespace) not ready after \(Int(deadline))s: \(why)"
+                )
+            }
+        }
+        if case .waiting(let why) = readiness, phase != .promoting, phase != .finalising {
+            await recorder.warning(
+                canary,
+                "canary deployment \(canary.spec.targetRef.name).\(workload.namespace) not ready: \(why)"
+            )
+            return .idle
+        }
+        var retriable = true
+        var notReadyReason = ""
+        if case .failed(let why) = readiness {
+            retriable = false
+            notReadyReason = why
+        }
+
+        if skipAnalysis, phase == .progressing {
+            try await router.setWeights(primary: 100, canary: 0)
+            await recorder.info(
+                canary,
+                "Copying \(canary.spec.targetRef.name).\(workload.namespace) template spec to \(workload.primaryName).\(workload.namespace)"
+            )
+            try await workload.promote(target)
+            try await workload.scaleTarget(0)
+            _ = try await writeStatus(
+                canary,
+                phase: .succeeded,
+                weight: 0,
+                failedChecks: 0,
+                iterations: 0,
+                promoted: canary.status?.lastAppliedSpec
+            )
+            await recorder.info(
+                canary,
+                "Promotion completed! Canary analysis was skipped for \(canary.spec.targetRef.name).\(workload.namespace)"
+            )
+            await runPostRollout(canary, phase: .succeeded)
+            return .advanced
+        }
+
+        // Manual rollback: a rollback hook that answers success, or `fledge abort`.
+        if [.progressing, .waiting, .waitingPromotion].contains(phase) {
+            if action == .abort {
+                await recorder.warning(canary, "Rolling back \(canary.qualifiedName) aborted by fledge abort")
+                try await rollback(canary, workload: workload, router: router)
+                return .advanced
+            }
+            if await rollbackRequested(canary) {
+                await recorder.warning(canary, "Rolling back \(canary.qualifiedName) manual webhook invoked")
+                await recorder.alert(canary, "Rolling back manual webhook invoked", severity: "warn")
+                try await rollback(canary, workload: workload, router: router)
+                return .advanced
+            }
+        }
+
+        if phase == .promoting {
+            try await promotionTrafficShift(
+                canary,
+                workload: workload,
+                router: router,
+                primaryWeight: primaryWeight,
+                canaryWeight: canaryWeight
+            )
+            return .advanced
+        }
+        if phase == .finalising {
+            try await workload.scaleTarget(0)
+            _ = try await writeStatus(
+                canary,
+                phase: .succeeded,
+                weight: 0,
+                failedChecks: 0,
+                iterations: 0,
+                promoted: canary.status?.lastAppliedSpec
+            )
+            recorder.metrics.status(canary, .succeeded)
+            await runPostRollout(canary, phase: .succeeded)
+            await recorder.info(
+                canary,
+                "Promotion completed! Scaling down \(canary.spec.targetRef.name).\(workload.namespace)"
+            )
+            await recorder.alert(
+                canary,
+                "Canary analysis completed successfully, promotion finished.",
+                severity: "info"
+            )
+            recorder.metrics.finished(canary, succeeded: true, seconds: duration(canary))
+            return .advanced
+        }
+
+        let failedChecks = canary.status?.failedChecks ?? 0
+        let threshold = analysis.threshold ?? 1
+        if phase == .progressing || phase == .waitingPromotion, !retriable || failedChecks >= threshold {
+            if !retriable {
+                await recorder.warning(
+                    canary,
+                    "Rolling back \(canary.qualifiedName) progress deadline exceeded \(notReadyReason)"
+                )
+                await recorder.alert(canary, "Progress deadline exceeded \(notReadyReason)", severity: "error")
+            }
+            try await rollback(canary, workload: workload, router: router)
+            return .advanced
+        }
+
+        // Checks: pre-rollout hooks before any traffic moves, then rollout hooks and metrics.
+        let iterations = canary.status?.iterations ?? 0
+        if action != .promote {
+            if canaryWeight == 0, iterations == 0 {
+                await recorder.info(
+                    canary,
+                    "Starting canary analysis for \(canary.spec.targetRef.name).\(workload.namespace)"
+                )
+                if !(await runChecks(canary, type: "pre-rollout", phase: phase)) {
+                    _ = try await writeStatus(canary, failedChecks: failedChecks + 1)
+                    return .advanced
+                }
+            } else if !(await runAnalysis(canary)) {
+                _ = try await writeStatus(canary, failedChecks: failedChecks + 1)
+                return .advanced
+            }
+        }
+
+        let provider = Provider(rawValue: canary.spec.provider ?? configuration.defaultProvider) ?? .linkerd
+        if (analysis.iterations ?? 0) > 0 || provider == .kubernetes {
+            try await blueGreen(
+                canary,
+                workload: workload,
+                router: router,
+                target: target,
+                promoteNow: action == .promote
+            )
+            return .advanced
+        }
+        // Canary: step the weight until the maximum, then promote.
+        let maximum = ReleaseRules.maxWeight(analysis)
+        if canaryWeight < maximum, action != .promote {
+            if !(await runGates(canary, type: "confirm-traffic-increase", phase: phase)) {
+                await recorder.info(
+                    canary,
+                    "Halt \(canary.qualifiedName) advancement waiting for traffic increase approval \(Self.gateNames(canary, "confirm-traffic-increase"))"
+                )
+                return .idle
+            }
+            canaryWeight = ReleaseRules.nextWeight(after: canaryWeight, analysis: analysis)
+            primaryWeight = 100 - canaryWeight
+            try await router.setWeights(primary: primaryWeight, canary: canaryWeight)
+            _ = try await writeStatus(canary, weight: canaryWeight)
+            recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
+            await recorder.info(canary, "Advance \(canary.qualifiedName) canary weight \(canaryWeight)")
+            return .advanced
+        }
+        try await promote(
+            canary,
+            workload: workload,
+            target: target,
+            phase: phase,
+            weight: canaryWeight,
+            force: action == .promote
+        )
+        return .advanced
+    }
+
+    // MARK: - Steps
+
+    func promote(
+        _ canary: Canary,
+        workload: Workload,
+        target: JSONValue,
+        phase: CanaryPhase,
+        weight: Int,
+        force: Bool
+    ) async throws {
+        if !force, !(await runGates(canary, type: "confirm-promotion", phase: phase)) {
+            if phase != .waitingPromotion {
+                _ = try await writeStatus(canary, phase: .waitingPromotion)
+            }
+            await recorder.info(
+                canary,
+                "Halt \(canary.qualifiedName) advancement waiting for promotion approval \(Self.gateNames(canary, "confirm-promotion"))"
+            )
+            return
+        }
+        await recorder.info(
+            canary,
+            "Copying \(canary.spec.targetRef.name).\(workload.namespace) template spec to \(workload.primaryName).\(workload.namespace)"
+        )
+        try await workload.promote(target)
+        _ = try await writeStatus(canary, phase: .promoting, weight: weight)
+        recorder.metrics.status(canary, .promoting)
+    }
+
+    func promotionTrafficShift(
+        _ canary: Canary,
+        workload: Workload,
+        router: any Router,
+        primaryWeight: Int,
+        canaryWeight: Int
+    ) async throws {
+        let analysis = canary.spec.effectiveAnalysis ?? CanaryAnalysis()
+        let provider = Provider(rawValue: canary.spec.provider ?? configuration.defaultProvider) ?? .linkerd
+        if provider == .kubernetes {
+            _ = try await writeStatus(canary, phase: .finalising, weight: 0)
+            return
+        }
+        guard let step = analysis.stepWeightPromotion, step > 0, canaryWeight > 0 else {
+            await recorder.info(canary, "Routing all traffic to primary")
+            try await router.setWeights(primary: 100, canary: 0)
+            recorder.metrics.weight(canary, primary: 100, canary: 0)
+            _ = try await writeStatus(canary, phase: .finalising, weight: 0)
+            return
+        }
+        let primary = ReleaseRules.promotionStep(primaryWeight: primaryWeight, analysis: analysis)
+        let canaryShare = max(100 - primary, 0)
+        try await router.setWeights(primary: primary, canary: canaryShare)
+        recorder.metrics.weight(canary, primary: primary, canary: canaryShare)
+        await recorder.info(canary, "Advance \(canary.qualifiedName) primary weight \(primary)")
+        _ = try await writeStatus(canary, phase: primary >= 100 ? .finalising : .promoting, weight: canaryShare)
+    }
+
+    func blueGreen(
+        _ canary: Canary,
+        workload: Workload,
+        router: any Router,
+        target: JSONValue,
+        promoteNow: Bool
+    ) async throws {
+        let analysis = canary.spec.effectiveAnalysis ?? CanaryAnalysis()
+        let done = canary.status?.iterations ?? 0
+        let wanted = max(analysis.iterations ?? 1, 1)
+        if done < wanted, !promoteNow {
+            _ = try await writeStatus(canary, iterations: done + 1)
+            await recorder.info(canary, "Advance \(canary.qualifiedName) canary iteration \(done + 1)/\(wanted)")
+            return
+        }
+        if !promoteNow,
+            !(await runGates(canary, type: "confirm-promotion", phase: canary.status?.phase ?? .progressing))
+        {
+            if canary.status?.phase != .waitingPromotion { _ = try await writeStatus(canary, phase: .waitingPromotion) }
+            await recorder.info(
+                canary,
+                "Halt \(canary.qualifiedName) advancement waiting for promotion approval \(Self.gateNames(canary, "confirm-promotion"))"
+            )
+            return
+        }
+        let provider = Provider(rawValue: canary.spec.provider ?? configuration.defaultProvider) ?? .linkerd
+        if provider != .kubernetes, (canary.status?.canaryWeight ?? 0) < 100 {
+            // All traffic to the canary for one more round of checks, then promotion.
+            await recorder.info(canary, "Routing all traffic to canary")
+            try await router.setWeights(primary: 0, canary: 100)
+            recorder.metrics.weight(canary, primary: 0, canary: 100)
+            _ = try await writeStatus(canary, weight: 100)
+            return
+        }
+        await recorder.info(
+            canary,
+            "Copying \(canary.spec.targetRef.name).\(workload.namespace) template spec to \(workload.primaryName).\(workload.namespace)"
+        )
+        try await workload.promote(target)
+        _ = try await writeStatus(canary, phase: .promoting, weight: provider == .kubernetes ? 0 : 100)
+    }
+
+    func rollback(_ canary: Canary, workload: Workload, router: any Router) async throws {
+        let failedChecks = canary.status?.failedChecks ?? 0
+        let threshold = canary.spec.effectiveAnalysis?.threshold ?? 1
+        if failedChecks >= threshold {
+            await recorder.warning(
+                canary,
+                "Rolling back \(canary.qualifiedName) failed checks threshold reached \(failedChecks)"
+            )
+            await recorder.alert(canary, "Failed checks threshold reached \(failedChecks)", severity: "error")
+        }
+        try await router.setWeights(primary: 100, canary: 0)
+        recorder.metrics.weight(canary, primary: 100, canary: 0)
+        await recorder.warning(canary, "Canary failed! Scaling down \(canary.qualifiedName)")
+        await recorder.alert(canary, "Canary analysis failed, rollback finished.", severity: "error")
+        try await workload.scaleTarget(0)
+        _ = try await writeStatus(canary, phase: .failed, weight: 0, failedChecks: 0, iterations: 0, transition: true)
+        recorder.metrics.status(canary, .failed)
+        recorder.metrics.finished(canary, succeeded: false, seconds: duration(canary))
+        await runPostRollout(canary, phase: .failed)
+    }
+
+    func duration(_ canary: Canary) -> Double {
+        guard let since = DevTime.parse(canary.status?.lastTransitionTime) else { return 0 }
+        return max(clock.now().timeIntervalSince(since), 0)
+    }
+
+    // MARK: - Hooks and metrics
+
+    func payload(_ canary: Canary, phase: CanaryPhase, hook: CanaryWebhook) -> WebhookPayload {
+        WebhookPayload(
+            name: canary.metadata.name ?? "",
+            namespace: canary.metadata.namespace ?? "default",
+            phase: phase.rawValue,
+            checksum: WebhookPayload.checksum(
+                lastAppliedSpec: canary.status?.lastAppliedSpec,
+                trackedConfigs: canary.status?.trackedConfigs
+            ),
+            metadata: hook.metadata ?? [:]
+        )
+    }
+
+    func hooks(_ canary: Canary, type: String) -> [CanaryWebhook] {
+        (canary.spec.effectiveAnalysis?.webhooks ?? []).filter {
+            ($0.type ?? "").isEmpty ? type == "rollout" : $0.type == type
+        }
+    }
+
+    static func gateNames(_ canary: Canary, _ type: String) -> String {
+        (canary.spec.effectiveAnalysis?.webhooks ?? []).filter { $0.type == type }.map(\.name).joined(separator: ", ")
+    }
+
+    /// Confirm-* gates: every hook must answer success; a refusal only pauses.
+    func runGates(_ canary: Canary, type: String, phase: CanaryPhase) async -> Bool {
+        for hook in hooks(canary, type: type) {
+            let result = await webhooks.call(hook, payload: payload(canary, phase: phase, hook: hook))
+            if !result.succeeded { return false }
+            let label = type.prefix(1).uppercased() + type.dropFirst()
+            await recorder.info(canary, "\(label) check \(hook.name) passed")
+        }
+        return true
+    }
+
+    /// Pre-rollout hooks: a failure is a failed check.
+    func runChecks(_ canary: Canary, type: String, phase: CanaryPhase) async -> Bool {
+        for hook in hooks(canary, type: type) {
+            let result = await webhooks.call(hook, payload: payload(canary, phase: phase, hook: hook))
+            if !result.succeeded {
+                await recorder.warning(
+                    canary,
+                    "Halt \(canary.qualifiedName) advancement \(type) check \(hook.name) failed \(result.message)"
+                )
+                return false
+            }
+            await recorder.info(canary, "Pre-rollout check \(hook.name) passed")
+        }
+        return true
+    }
+
+    func runPostRollout(_ canary: Canary, phase: CanaryPhase) async {
+        for hook in hooks(canary, type: "post-rollout") {
+            let result = await webhooks.call(hook, payload: payload(canary, phase: phase, hook: hook))
+            if result.succeeded {
+                await recorder.info(canary, "Post-rollout check \(hook.name) passed")
+            } else {
+                await recorder.warning(canary, "Post-rollout hook \(hook.name) failed \(result.message)")
+            }
+        }
+    }
+
+    func rollbackRequested(_ canary: Canary) async -> Bool {
+        for hook in hooks(canary, type: "rollback") {
+            let result = await webhooks.call(
+                hook,
+                payload: payload(canary, phase: canary.status?.phase ?? .progressing, hook: hook)
+            )
+            if result.succeeded { return true }
+        }
+        return false
+    }
+
+    /// Rollout hooks, then every metric; the first failure ends the tick as a failed check.
+    func runAnalysis(_ canary: Canary) async -> Bool {
+        for hook in hooks(canary, type: "rollout") {
+            let result = await webhooks.call(hook, payload: payload(canary, phase: .progressing, hook: hook))
+            if !result.succeeded {
+                await recorder.warning(
+                    canary,
+                    "Halt \(canary.qualifiedName) advancement external check \(hook.name) failed \(result.message)"
+                )
+                return false
+            }
+        }
+        for metric in canary.spec.effectiveAnalysis?.metrics ?? [] {
+            if let failure = await check(metric, canary: canary) {
+                await recorder.warning(canary, failure)
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Runs one metric; nil when it passed, else the message of the failed check.
+    func check(_ metric: CanaryMetric, canary: Canary) async -> String? {
+        let namespace = canary.metadata.namespace ?? "default"
+        let target = canary.spec.targetRef.name
+        let service = canary.spec.service?.name ?? target
+        let interval = metric.interval ?? "1m"
+        var address = canary.spec.metricsServer ?? configuration.metricsServer
+        var auth = PrometheusAuth.none
+        var headers: [String: String] = [:]
+        let query: String
+        do {
+            if let reference = metric.templateRef {
+                let templateNamespace = reference.namespace ?? namespace
+                guard
+                    let json = try await kube.get(
+                        "/apis/flagger.app/v1beta1/namespaces/\(templateNamespace)/metrictemplates/\(reference.name)"
+                    )
+                else { return "Metric template \(reference.name).\(templateNamespace) not found" }
+                let template = try JSONValueDecoder().decode(MetricTemplate.self, from: json)
+                let providerType = template.spec.provider.type
+                guard providerType == "prometheus" else {
+                    return
+                        "Metric template \(reference.name).\(templateNamespace) provider \(providerType) is not supported; use prometheus"
+                }
+                if let templateAddress = template.spec.provider.address { address = templateAddress }
+                headers = (template.spec.provider.headers ?? [:]).compactMapValues { $0.first }
+                if let secretName = template.spec.provider.secretRef?.name {
+                    auth = try await credentials(namespace: templateNamespace, secret: secretName)
+                }
+                query = try MetricTemplateRenderer.render(
+                    template.spec.query,
+                    name: canary.metadata.name ?? "",
+                    namespace: namespace,
+                    target: target,
+                    service: service,
+                    interval: interval,
+                    variables: metric.templateVariables ?? [:]
+                )
+            } else if let inline = metric.query {
+                query = try MetricTemplateRenderer.render(
+                    inline,
+                    name: canary.metadata.name ?? "",
+                    namespace: namespace,
+                    target: target,
+                    service: service,
+                    interval: interval,
+                    variables: metric.templateVariables ?? [:]
+                )
+            } else if let builtin = LinkerdQueries.query(
+                for: metric.name,
+                namespace: namespace,
+                target: target,
+                interval: interval
+            ) {
+                query = builtin
+            } else {
+                return "Metric \(metric.name) is not built in and has no templateRef or query"
+            }
+        } catch let error as MetricQueryError {
+            return "Metric query failed for \(metric.name): \(error)"
+        } catch {
+            return "Metric query failed for \(metric.name): \(error)"
+        }
+        let client = PrometheusClient(address: address, http: http, auth: auth, headers: headers)
+        do {
+            let value = try await client.query(query)
+            recorder.metrics.metricAnalysis(canary, metric: metric.name, value: value)
+            switch MetricAnalysis.evaluate(metric: metric, value: value, canary: canary.qualifiedName) {
+            case .pass: return nil
+            case .fail(let message): return message
+            }
+        } catch {
+            return MetricAnalysis.failureMessage(for: error, metric: metric, target: target, namespace: namespace)
+        }
+    }
+
+    func credentials(namespace: String, secret: String) async throws -> PrometheusAuth {
+        guard let json = try await kube.get("/api/v1/namespaces/\(namespace)/secrets/\(secret)") else {
+            throw MetricQueryError(.template, "secret \(secret).\(namespace) not found")
+        }
+        func value(_ key: String) -> String? {
+            json["data", key]?.stringValue.flatMap { Data(base64Encoded: $0) }.map {
+                String(decoding: $0, as: UTF8.self)
+            }
+        }
+        if let token = value("token") { return .bearer(token) }
+        if let user = value("username"), let password = value("password") {
+            return .basic(user: user, password: password)
+        }
+        return .none
+    }
+
+    // MARK: - Status
+
+    /// Merge-patches the Canary's status; nil arguments leave fields alone. Keeps the `Promoted` condition in step.
+    @discardableResult
+    func writeStatus(
+        _ canary: Canary,
+        phase: CanaryPhase? = nil,
+        weight: Int? = nil,
+        failedChecks: Int? = nil,
+        iterations: Int? = nil,
+        applied: String? = nil,
+        promoted: String? = nil,
+        configs: [String: String]? = nil,
+        transition: Bool = false
+    ) async throws -> Canary {
+        var status: [String: JSONValue] = [:]
+        let now = DevTime.rfc3339(clock.now())
+        if let phase {
+            status["phase"] = .string(phase.rawValue)
+            if phase != canary.status?.phase || transition { status["lastTransitionTime"] = .string(now) }
+            let condition = ReleaseRules.promotedCondition(phase: phase)
+            let previous = canary.status?.conditions?.first { $0.type == "Promoted" }
+            status["conditions"] = [
+                [
+                    "type": "Promoted", "status": .string(condition.status), "reason": .string(phase.rawValue),
+                    "message": .string(condition.message), "lastUpdateTime": .string(now),
+                    "lastTransitionTime": .string(
+                        previous?.status == condition.status ? previous?.lastTransitionTime ?? now : now
+                    ),
+                ]
+            ]
+        } else if transition {
+            status["lastTransitionTime"] = .string(now)
+        }
+        if let weight { status["canaryWeight"] = .int(Int64(weight)) }
+        if let failedChecks { status["failedChecks"] = .int(Int64(failedChecks)) }
+        if let iterations { status["iterations"] = .int(Int64(iterations)) }
+        if let applied { status["lastAppliedSpec"] = .string(applied) }
+        if let promoted { status["lastPromotedSpec"] = .string(promoted) }
+        if let configs { status["trackedConfigs"] = .object(configs.mapValues { .string($0) }) }
+        if let generation = canary.metadata.generation { status["observedGeneration"] = .int(generation) }
+        let path = "\(KubeAccess.canaries(canary.metadata.namespace ?? "default"))/\(canary.metadata.name ?? "")/status"
+        let updated = try await kube.mergePatch(path, ["status": .object(status)])
+        return (try? JSONValueDecoder().decode(Canary.self, from: updated)) ?? canary
+    }
+
+    func clearAction(_ canary: Canary) async throws {
+        _ = try await kube.mergePatch(
+            "\(KubeAccess.canaries(canary.metadata.namespace ?? "default"))/\(canary.metadata.name ?? "")",
+            ["metadata": ["annotations": .object([ReleaseAction.annotation: .null])]]
+        )
+    }
+
+    static func text(_ readiness: Readiness) -> String {
+        switch readiness {
+        case .ready: return "ready"
+        case .waiting(let why), .failed(let why): return why
+        }
+    }
+}

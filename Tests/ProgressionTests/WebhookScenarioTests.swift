@@ -1,0 +1,150 @@
+import CanaryModel
+import DevCluster
+import Foundation
+import JSONValue
+import KubeClient
+import Progression
+import Synchronization
+import Testing
+
+@Suite("Webhooks during a release", .serialized)
+struct WebhookScenarioTests {
+    /// Every hook type pointing at the receiver, as in SCENARIOS.md (stepWeight 50, stepWeightPromotion 50, maxWeight 50).
+    static func hooks(_ url: String) -> JSONValue {
+        let types = [
+            "confirm-rollout", "pre-rollout", "rollout", "confirm-traffic-increase", "confirm-promotion",
+            "post-rollout",
+            "rollback", "event",
+        ]
+        return .array(
+            types.map { ["name": .string("\($0)-webhook"), "type": .string($0), "url": .string("\(url)/\($0)")] }
+        )
+    }
+
+    @Test("each hook type is called in its phase, gates pass, and events reach the event hook in Flagger's order")
+    func lifecycle() async throws {
+        try await withHarness { harness in
+            // The rollback hook must say no, or every tick would roll back.
+            harness.receiver.state.statuses.withLock { $0["/rollback"] = 403 }
+            try await harness.installWorkload()
+            try await harness.installCanary([
+                "stepWeight": 50, "maxWeight": 50, "stepWeightPromotion": 50,
+                "webhooks": Self.hooks(harness.receiver.url),
+            ])
+            try await harness.initialise()
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            for _ in 0..<8 where try await harness.phase() != "Succeeded" { try await harness.tick() }
+            #expect(try await harness.phase() == "Succeeded")
+            let calls = harness.receiver.state.calls.withLock { $0 }
+            func count(_ path: String) -> Int { calls.filter { $0.path == path }.count }
+            #expect(count("/confirm-rollout") == 1)
+            #expect(count("/pre-rollout") == 1)
+            #expect(count("/rollout") >= 1)
+            #expect(count("/confirm-traffic-increase") >= 1)
+            #expect(count("/confirm-promotion") == 1)
+            #expect(count("/post-rollout") == 1)
+            let payload = try #require(calls.first { $0.path == "/pre-rollout" }?.body)
+            #expect(Set(payload.objectValue?.keys.map { $0 } ?? []) == ["name", "namespace", "phase", "checksum"])
+            #expect(calls.first { $0.path == "/confirm-rollout" }?.body["phase"] == "Initialized")
+            #expect(calls.first { $0.path == "/post-rollout" }?.body["phase"] == "Succeeded")
+            let events = calls.filter { $0.path == "/event" }.compactMap {
+                $0.body["metadata", "eventMessage"]?.stringValue
+            }
+            let expected = [
+                "Initialization done! podinfo.default",
+                "Confirm-rollout check confirm-rollout-webhook passed",
+                "New revision detected! Scaling up podinfo.default",
+                "Starting canary analysis for podinfo.default",
+                "Pre-rollout check pre-rollout-webhook passed",
+                "Confirm-traffic-increase check confirm-traffic-increase-webhook passed",
+                "Advance podinfo.default canary weight 50",
+                "Confirm-promotion check confirm-promotion-webhook passed",
+                "Copying podinfo.default template spec to podinfo-primary.default",
+                "Advance podinfo.default primary weight 100",
+                "Post-rollout check post-rollout-webhook passed",
+                "Promotion completed! Scaling down podinfo.default",
+            ]
+            // Flagger's order, ignoring "not ready" waits in between.
+            let relevant = events.filter { expected.contains($0) }
+            #expect(relevant == expected, "\(events)")
+        }
+    }
+
+    @Test("a confirm-rollout gate that says no keeps the release Waiting without failed checks")
+    func waiting() async throws {
+        try await withHarness { harness in
+            harness.receiver.state.statuses.withLock { $0["/gate"] = 403 }
+            try await harness.installWorkload()
+            try await harness.installCanary([
+                "webhooks": [
+                    ["name": "gate", "type": "confirm-rollout", "url": .string("\(harness.receiver.url)/gate")]
+                ]
+            ])
+            try await harness.initialise()
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            try await harness.tick()
+            try await harness.tick()
+            #expect(try await harness.phase() == "Waiting")
+            #expect(try await harness.canary()["status", "failedChecks"]?.intValue ?? 0 == 0)
+            harness.receiver.state.statuses.withLock { $0["/gate"] = 200 }
+            try await harness.tick()
+            #expect(try await harness.phase() == "Progressing")
+        }
+    }
+
+    @Test("a failing pre-rollout hook counts failed checks until the rollback")
+    func preRolloutFailure() async throws {
+        try await withHarness { harness in
+            harness.receiver.state.statuses.withLock { $0["/acceptance"] = 500 }
+            try await harness.installWorkload()
+            try await harness.installCanary([
+                "threshold": 2,
+                "webhooks": [
+                    ["name": "acceptance", "type": "pre-rollout", "url": .string("\(harness.receiver.url)/acceptance")]
+                ],
+            ])
+            try await harness.initialise()
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            for _ in 0..<4 { try await harness.tick() }
+            #expect(try await harness.phase() == "Failed")
+            #expect(
+                harness.messages.contains {
+                    $0.hasPrefix("Halt podinfo.default advancement pre-rollout check acceptance failed")
+                        && $0.contains("hook said no")
+                }
+            )
+        }
+    }
+
+    @Test(
+        "fledge promote skips the remaining analysis; fledge abort rolls back; fledge retry runs a failed release again"
+    )
+    func actions() async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary()
+            try await harness.initialise()
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            try await harness.tick()
+            try await harness.tick()
+            func annotate(_ action: String) async throws {
+                _ = try await harness.client.patch(
+                    "\(harness.canaries)/podinfo",
+                    ["metadata": ["annotations": [.init(stringLiteral: ReleaseAction.annotation): .string(action)]]],
+                    type: .merge
+                )
+            }
+            try await annotate("abort")
+            try await harness.tick()
+            #expect(try await harness.phase() == "Failed")
+            #expect(try await harness.canary()["metadata", "annotations", ReleaseAction.annotation] == nil)
+            try await annotate("retry")
+            try await harness.tick()
+            #expect(try await harness.phase() == "Progressing")
+            try await harness.tick()
+            try await annotate("promote")
+            try await harness.tick()
+            #expect(try await harness.phase() == "Promoting")
+        }
+    }
+}
