@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "WebhookServer", targets: ["WebhookServer"]),
         .library(name: "DevCluster", targets: ["DevCluster"]),
         .library(name: "Progression", targets: ["Progression"]),
+        .library(name: "LoadTester", targets: ["LoadTester"]),
         .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "CertificateKit", targets: ["CertificateKit"]),
     ],
@@ -124,6 +125,23 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .target(
+            name: "LoadTester",
+            dependencies: [
+                "JSONValue", "KubeClient", "KubeModels",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
             name: "DevClusterTestSupport",
             dependencies: [
                 "DevCluster", "CanaryModel", "CertificateKit", "JSONValue", "KubeClient", "KubeModels",
@@ -145,7 +163,7 @@ let package = Package(
             name: "fledge",
             dependencies: [
                 "Admission", "CanaryModel", "CertificateKit", "DevCluster", "JSONValue", "KubeClient", "KubeModels",
-                "Progression", "WebhookServer",
+                "LoadTester", "Progression", "WebhookServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -209,6 +227,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Fixtures")],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "LoadTesterTests",
+            dependencies: [
+                "LoadTester", "JSONValue",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: upcoming
         ),
         .testTarget(

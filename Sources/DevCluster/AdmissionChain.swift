@@ -15,11 +15,13 @@ final class AdmissionChain: Sendable {
     typealias Resolver = @Sendable (String, String, Int) -> (host: String, port: Int)?
 
     let resolver: Resolver
+    let users: [String: String]
     let logger: Logger
     private let clients = Mutex<[String: HTTPClient]>([:])
 
-    init(resolver: @escaping Resolver, logger: Logger) {
+    init(resolver: @escaping Resolver, users: [String: String], logger: Logger) {
         self.resolver = resolver
+        self.users = users
         self.logger = logger
     }
 
@@ -194,7 +196,7 @@ final class AdmissionChain: Sendable {
             ],
             "name": (object ?? old)?["metadata", "name"] ?? "",
             "operation": .string(operation.rawValue),
-            "userInfo": ["username": "kubernetes-admin", "groups": ["system:masters", "system:authenticated"]],
+            "userInfo": userInfo(request),
             "object": object ?? .null,
             "oldObject": old ?? .null,
             "dryRun": .bool(request.isDryRun),
@@ -278,6 +280,24 @@ final class AdmissionChain: Sendable {
             )
         }
         return APIError(code: code, reason: result?["reason"]?.stringValue ?? "", message: message, details: details)
+    }
+
+    /// The requester as kube-apiserver's authenticator would name it.
+    func userInfo(_ request: APIRequest) -> JSONValue {
+        let header = request.headers["authorization"] ?? ""
+        let token = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : ""
+        if let user = users[token] {
+            let groups: [JSONValue] =
+                user.hasPrefix("system:serviceaccount:")
+                ? [
+                    "system:serviceaccounts",
+                    .string("system:serviceaccounts:\(user.split(separator: ":").dropFirst(2).first ?? "")"),
+                    "system:authenticated",
+                ]
+                : ["system:authenticated"]
+            return ["username": .string(user), "groups": .array(groups)]
+        }
+        return ["username": "kubernetes-admin", "groups": ["system:masters", "system:authenticated"]]
     }
 
     func options(_ operation: WriteOperation, _ request: APIRequest) -> [String: JSONValue] {

@@ -112,7 +112,7 @@ public final class MeshServer: Service, Sendable {
         self.logger = logger
     }
 
-    /// Makes `service.namespace` answer with `handler` instead of simulated pods.
+    /// Makes `service.namespace` answer with `handler` instead of simulated pods; namespace `*` matches any.
     public func register(namespace: String, service: String, handler: @escaping MeshServiceHandler) {
         services.withLock { $0["\(service).\(namespace)"] = handler }
     }
@@ -145,6 +145,18 @@ public final class MeshServer: Service, Sendable {
         return (parts[0], parts[1])
     }
 
+    /// The mesh address of a URL whose host is a cluster name (`http://podinfo-canary.prod:9898/x` becomes
+    /// `http://127.0.0.1:PORT/proxy/prod/podinfo-canary/x`); other URLs are returned unchanged.
+    public static func rewrite(_ url: String, meshPort: Int) -> String {
+        guard let components = URLComponents(string: url), components.scheme == "http",
+            let host = components.host, let (service, namespace) = clusterName(host)
+        else { return url }
+        var rewritten = "http://127.0.0.1:\(meshPort)/proxy/\(namespace)/\(service)"
+        rewritten += components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
+        if let query = components.percentEncodedQuery { rewritten += "?" + query }
+        return rewritten
+    }
+
     func respond(
         method: String,
         authority: String,
@@ -154,8 +166,21 @@ public final class MeshServer: Service, Sendable {
     ) async -> (
         status: Int, contentType: String, body: String
     ) {
+        var authority = authority
+        var path = path
+        if path.hasPrefix("/proxy/") {
+            let parts = path.dropFirst("/proxy/".count).split(
+                separator: "/",
+                maxSplits: 2,
+                omittingEmptySubsequences: false
+            )
+            if parts.count >= 2 {
+                authority = "\(parts[1]).\(parts[0])"
+                path = parts.count == 3 ? "/" + parts[2] : "/"
+            }
+        }
         if let (service, namespace) = Self.clusterName(authority) {
-            if let handler = services.withLock({ $0["\(service).\(namespace)"] }) {
+            if let handler = services.withLock({ $0["\(service).\(namespace)"] ?? $0["\(service).*"] }) {
                 let answer = await handler(method, path + (query.map { "?\($0)" } ?? ""), body)
                 return (answer.status, "text/plain; charset=utf-8", answer.body)
             }

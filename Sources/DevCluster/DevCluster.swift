@@ -18,14 +18,19 @@ public struct DevClusterConfiguration: Sendable {
     public var dataDirectory: String?
     /// How many past events a watch can resume over before it gets 410 Gone.
     public var watchHistory: Int
+    /// Who a bearer token authenticates as (what admission webhooks see in `userInfo`); any other token is the
+    /// cluster admin, `kubernetes-admin`. The embedded cluster authenticates but never authorizes.
+    public var users: [String: String]
 
     public init(
         speed: Double = 1,
         rolloutDelay: Duration = .seconds(2),
         serviceResolver: @escaping @Sendable (String, String, Int) -> (host: String, port: Int)? = { _, _, _ in nil },
         dataDirectory: String? = nil,
-        watchHistory: Int = 20_000
+        watchHistory: Int = 20_000,
+        users: [String: String] = [:]
     ) {
+        self.users = users
         self.speed = speed
         self.rolloutDelay = rolloutDelay
         self.serviceResolver = serviceResolver
@@ -57,7 +62,11 @@ public final class DevCluster: Sendable {
         self.logger = logger ?? Logger(label: "devcluster", factory: { _ in SwiftLogNoOpLogHandler() })
         store = ObjectStore(historyLimit: configuration.watchHistory)
         mesh = Self.makeMesh(store: store, speed: configuration.speed)
-        admission = AdmissionChain(resolver: configuration.serviceResolver, logger: self.logger)
+        admission = AdmissionChain(
+            resolver: configuration.serviceResolver,
+            users: configuration.users,
+            logger: self.logger
+        )
         for namespace in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             _ = try? store.create(ObjectKey(resource: "namespaces", namespace: "", name: namespace)) { _ in
                 self.systemFields(

@@ -15,15 +15,20 @@ public struct ProgressionConfiguration: Sendable {
     public var metricsServer: String
     /// Only Canaries in this namespace, or every namespace when nil.
     public var namespace: String?
+    /// Maps webhook URLs to where they are called (identity in a cluster; the playground routes cluster names
+    /// through its simulated mesh).
+    public var rewriteURL: @Sendable (String) -> String
 
     public init(
         defaultProvider: String = "linkerd",
         metricsServer: String = "http://prometheus:9090",
-        namespace: String? = nil
+        namespace: String? = nil,
+        rewriteURL: @escaping @Sendable (String) -> String = { $0 }
     ) {
         self.defaultProvider = defaultProvider
         self.metricsServer = metricsServer
         self.namespace = namespace
+        self.rewriteURL = rewriteURL
     }
 }
 
@@ -73,7 +78,7 @@ public final class Releaser: Sendable {
         self.http = http
         self.clock = clock
         self.logger = logger
-        webhooks = WebhookCaller(http: http)
+        webhooks = WebhookCaller(http: http, rewrite: configuration.rewriteURL)
         recorder = Recorder(
             kube: kube,
             logger: logger,

@@ -114,10 +114,19 @@ public final class WebhookCaller: Sendable {
     /// Creates a caller over the shared `http` client, which it never shuts down.
     ///
     /// - Parameter retryWait: the wait before the first retry (Flagger: 1 s); it doubles each retry.
-    public init(http: HTTPClient, retryWait: Duration = .seconds(1)) {
+    /// `rewrite` maps a hook URL to the address actually called (the playground sends cluster names through its
+    /// simulated mesh); identity by default.
+    public init(
+        http: HTTPClient,
+        retryWait: Duration = .seconds(1),
+        rewrite: @escaping @Sendable (String) -> String = { $0 }
+    ) {
         self.http = http
         self.retryWait = retryWait
+        self.rewrite = rewrite
     }
+
+    let rewrite: @Sendable (String) -> String
 
     /// POSTs `payload` to `hook.url` and reports whether the hook approved.
     public func call(_ hook: CanaryWebhook, payload: WebhookPayload) async -> WebhookResult {
@@ -139,7 +148,7 @@ public final class WebhookCaller: Sendable {
                 attempts: 0
             )
         }
-        var request = HTTPClientRequest(url: hook.url)
+        var request = HTTPClientRequest(url: rewrite(hook.url))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: payload.json.serializedBytes()))

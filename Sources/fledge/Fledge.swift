@@ -31,8 +31,9 @@ struct Fledge: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [
-            ServeCommand.self, PlaygroundCommand.self, StatusCommand.self, PromoteCommand.self, AbortCommand.self,
-            RetryCommand.self, CertsCommand.self, ValidateCommand.self, CRDsCommand.self,
+            ServeCommand.self, DemoCommand.self, PlaygroundCommand.self, StatusCommand.self, PromoteCommand.self,
+            AbortCommand.self,
+            RetryCommand.self, LoadTesterCommand.self, CertsCommand.self, ValidateCommand.self, CRDsCommand.self,
             VersionCommand.self,
         ]
     )

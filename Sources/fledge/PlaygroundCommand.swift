@@ -7,6 +7,7 @@ import DevCluster
 import Foundation
 import JSONValue
 import KubeClient
+import LoadTester
 import Logging
 import Progression
 import Prometheus
@@ -101,6 +102,9 @@ struct PlaygroundCommand: AsyncParsableCommand {
 final class Playground: Sendable {
     static let webhookNamespace = "fledge-system"
     static let webhookService = "fledge"
+    /// The token the in-process worker authenticates with: Fledge's service account, which may edit `-primary`
+    /// Deployments.
+    static let workerToken = "fledge-worker"
 
     let cluster: DevCluster
     let apiServer: DevClusterServer
@@ -137,7 +141,8 @@ final class Playground: Sendable {
                     else { return nil }
                     return ("127.0.0.1", port)
                 },
-                dataDirectory: dataDirectory
+                dataDirectory: dataDirectory,
+                users: [Self.workerToken: "system:serviceaccount:\(Self.webhookNamespace):\(Self.webhookService)"]
             ),
             logger: logger
         )
@@ -180,8 +185,17 @@ final class Playground: Sendable {
         )
     }
 
-    /// Runs until SIGTERM/SIGINT; `ready` is called with the API and mesh ports once Fledge is installed.
-    func run(kubeconfigPath: String, ready: @escaping @Sendable (Int, Int) -> Void) async throws {
+    let group = Mutex<ServiceGroup?>(nil)
+
+    /// Stops a running playground.
+    func shutdown() {
+        let group = self.group.withLock { $0 }
+        Task.detached { await group?.triggerGracefulShutdown() }
+    }
+
+    /// Runs until SIGTERM/SIGINT (when `signals`) or ``shutdown()``; `ready` is called with the API and mesh ports
+    /// once Fledge is installed.
+    func run(kubeconfigPath: String, signals: Bool = true, ready: @escaping @Sendable (Int, Int) -> Void) async throws {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: apiServer), .init(service: deployments), .init(service: webhookServer),
             .init(service: meshServer),
@@ -191,11 +205,12 @@ final class Playground: Sendable {
         if let persistence { services.append(.init(service: persistence)) }
         var configuration = ServiceGroupConfiguration(
             services: services,
-            gracefulShutdownSignals: [.sigterm, .sigint],
+            gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [],
             logger: logger
         )
         configuration.maximumGracefulShutdownDuration = .seconds(10)
         let group = ServiceGroup(configuration: configuration)
+        self.group.withLock { $0 = group }
         try await group.run()
         await cluster.shutdown()
     }
@@ -221,17 +236,35 @@ final class Playground: Sendable {
                 config: KubeConfig(
                     server: "https://127.0.0.1:\(apiPort)",
                     certificateAuthorityPEM: Array(playground.apiServer.certificates.caCertificatePEM.utf8),
-                    credentials: .token("playground")
+                    credentials: .token(Playground.workerToken)
                 ),
                 logger: playground.logger
             )
+            // The worker reaches cluster names (webhook URLs such as http://flagger-loadtester.prod/) through the
+            // simulated mesh, which doubles as the playground's cluster network.
             let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            let rewrite: @Sendable (String) -> String = { MeshServer.rewrite($0, meshPort: meshPort) }
+            let tester = try LoadTester(
+                configuration: LoadTesterConfiguration(
+                    host: "127.0.0.1",
+                    port: 0,
+                    allow: LoadTesterConfiguration.defaultAllow,
+                    timeout: .seconds(600),
+                    httpProxy: ("127.0.0.1", meshPort),
+                    rewriteURL: rewrite
+                ),
+                logger: playground.logger
+            )
+            playground.meshServer.register(namespace: "*", service: "flagger-loadtester") { method, path, body in
+                await tester.handle(method: method, path: path, body: body)
+            }
             let clock = ScaledClock(speed: playground.speed)
             let worker = ProgressionWorker(
                 releaser: Releaser(
                     client: client,
                     configuration: ProgressionConfiguration(
-                        metricsServer: playground.metricsServer ?? "http://127.0.0.1:\(meshPort)"
+                        metricsServer: playground.metricsServer ?? "http://127.0.0.1:\(meshPort)",
+                        rewriteURL: rewrite
                     ),
                     http: http,
                     clock: clock,
@@ -246,7 +279,10 @@ final class Playground: Sendable {
                 logger: playground.logger
             )
             ready(apiPort, meshPort)
-            try? await worker.run()
+            await withDiscardingTaskGroup { group in
+                group.addTask { try? await tester.run() }
+                group.addTask { try? await worker.run() }
+            }
             try? await http.shutdown()
             try? await client.shutdown()
         }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Runs the built `fledge` executable, which sits beside the test bundle.
@@ -51,6 +52,14 @@ struct Fledge {
             stdout: String(decoding: out, as: UTF8.self),
             stderr: String(decoding: err, as: UTF8.self)
         )
+    }
+
+    /// Runs `fledge` to completion on a thread of its own, so waiting for it holds no Swift concurrency thread (on
+    /// two cores, a blocked cooperative thread starves every other test running meanwhile).
+    static func runOffPool(_ arguments: [String]) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Swift.Result { try run(arguments) }) }
+        }
     }
 
     /// Starts `fledge` with `arguments` in the background; the caller ends it.

@@ -1,0 +1,120 @@
+import Foundation
+import NIOCore
+import Testing
+
+@testable import LoadTester
+
+@Suite("The built-in hey")
+struct HeyTests {
+    @Test("-n 10 -c 2 sends exactly 10 requests")
+    func exactCount() async throws {
+        try await Target.withTargetAndLoadTester { target, targetPort, _, port async throws in
+            let cmd = "hey -n 10 -c 2 http://127.0.0.1:\(targetPort)/"
+            #expect(try await Fixture.post(port, "/", Fixture.payload(metadata: ["cmd": cmd])) == (202, ""))
+            let reached = await Fixture.eventually { target.count >= 10 }
+            #expect(reached)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(target.count == 10)
+        }
+    }
+
+    @Test("-z 1s -q 20 -c 2 keeps sending for about a second at about 40 requests per second")
+    func durationAndRate() async throws {
+        try await Target.withTargetAndLoadTester { target, targetPort, _, port async throws in
+            let cmd = "hey -z 1s -q 20 -c 2 http://127.0.0.1:\(targetPort)/"
+            #expect(try await Fixture.post(port, "/", Fixture.payload(metadata: ["cmd": cmd])) == (202, ""))
+            // Several requests (it keeps sending), never more than the rate allows over the second.
+            let several = await Fixture.eventually { target.count >= 3 }
+            #expect(several)
+            try await Task.sleep(for: .milliseconds(1500))
+            #expect(target.count <= 60)
+        }
+    }
+
+    @Test("-m POST -d x -H \"X-A: b\" reach the target as given")
+    func methodBodyHeaders() async throws {
+        try await Target.withTargetAndLoadTester { target, targetPort, _, port async throws in
+            let cmd = "hey -n 2 -c 1 -m POST -d x -H \"X-A: b\" -T text/plain http://127.0.0.1:\(targetPort)/echo"
+            #expect(try await Fixture.post(port, "/", Fixture.payload(metadata: ["cmd": cmd])) == (202, ""))
+            let reached = await Fixture.eventually { target.count >= 2 }
+            #expect(reached)
+            let hit = try #require(target.recorded.first)
+            #expect(hit.method == "POST")
+            #expect(hit.path == "/echo")
+            #expect(hit.body == "x")
+            #expect(hit.headers["x-a"] == "b")
+            #expect(hit.headers["content-type"] == "text/plain")
+            #expect(hit.headers["user-agent"] == "hey/0.0.1")
+        }
+    }
+
+    @Test("bad hey flags are 400 naming the flag")
+    func badFlags() async throws {
+        try await Fixture.withLoadTester { _, port async throws in
+            let (status, body) = try await Fixture.post(
+                port,
+                "/",
+                Fixture.payload(metadata: ["cmd": "hey -Q 5 http://x/"])
+            )
+            #expect(status == 400)
+            #expect(body == "hey: flag provided but not defined: -Q")
+            let (countStatus, countBody) = try await Fixture.post(
+                port,
+                "/",
+                Fixture.payload(metadata: ["cmd": "hey -n 1 -c 5 http://x/"])
+            )
+            #expect(countStatus == 400)
+            #expect(countBody == "hey: -n cannot be less than -c")
+        }
+    }
+
+    @Test("the generator's summary counts responses, status codes and latencies")
+    func summary() async throws {
+        let target = Target()
+        try await Fixture.withServices([target.application]) {
+            let port = try #require(await target.announcer.wait())
+            let generator = LoadGenerator(logger: Fixture.quiet)
+            let summary = try await generator.run(
+                try HeyCommand(commandLine: "hey -n 25 -c 5 http://127.0.0.1:\(port)/")
+            )
+            #expect(summary.requests == 25)
+            #expect(summary.statusCodes == [200: 25])
+            #expect(summary.errors.isEmpty)
+            #expect(summary.bytesReceived == 25 * 5)
+            let p50 = try #require(summary.p50)
+            let p99 = try #require(summary.p99)
+            #expect(p50 <= p99)
+            #expect(!summary.stoppedAtLimit)
+            #expect(summary.description.contains("[200]\t25 responses"))
+            #expect(target.count == 25)
+        }
+    }
+
+    @Test("requests that fail are counted as errors, not responses")
+    func errors() async throws {
+        let generator = LoadGenerator(logger: Fixture.quiet)
+        let start = ContinuousClock.now
+        let summary = try await generator.run(try HeyCommand(commandLine: "hey -n 3 -c 1 -t 5 http://127.0.0.1:1/"))
+        #expect(ContinuousClock.now - start < .seconds(5), "a refused connection fails at once, not at -t")
+        #expect(summary.requests == 3)
+        #expect(summary.responses == 0)
+        #expect(summary.errors.values.reduce(0, +) == 3)
+        #expect(summary.p50 == nil)
+    }
+
+    @Test("a limit shorter than -z stops the run early and says so")
+    func limit() async throws {
+        let target = Target()
+        try await Fixture.withServices([target.application]) {
+            let port = try #require(await target.announcer.wait())
+            let generator = LoadGenerator(logger: Fixture.quiet)
+            let start = ContinuousClock.now
+            let command = try HeyCommand(commandLine: "hey -z 30s -q 10 -c 1 http://127.0.0.1:\(port)/")
+            let summary = try await generator.run(command, limit: .milliseconds(500))
+            // Well before `sleep 30` would have ended on its own: the task was killed.
+            #expect(ContinuousClock.now - start < .seconds(25))
+            #expect(summary.stoppedAtLimit)
+            #expect(summary.requests >= 1)
+        }
+    }
+}
