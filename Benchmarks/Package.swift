@@ -11,6 +11,8 @@ let package = Package(
         .package(name: "fledge", path: ".."),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .executableTarget(
@@ -31,10 +33,14 @@ let package = Package(
             dependencies: [
                 .product(name: "DevCluster", package: "fledge"),
                 .product(name: "KubeClient", package: "fledge"),
+                .product(name: "Progression", package: "fledge"),
+                .product(name: "CanaryModel", package: "fledge"),
                 .product(name: "CertificateKit", package: "fledge"),
                 .product(name: "JSONValue", package: "fledge"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: [
                 .enableUpcomingFeature("ExistentialAny"),

@@ -21,6 +21,8 @@ public struct DevClusterConfiguration: Sendable {
     /// Who a bearer token authenticates as (what admission webhooks see in `userInfo`); any other token is the
     /// cluster admin, `kubernetes-admin`. The embedded cluster authenticates but never authorizes.
     public var users: [String: String]
+    /// Fault injection for tests: an error to answer a request with instead of serving it (nil serves it).
+    public var faults: (@Sendable (APIRequest) -> APIError?)?
 
     public init(
         speed: Double = 1,
@@ -28,9 +30,11 @@ public struct DevClusterConfiguration: Sendable {
         serviceResolver: @escaping @Sendable (String, String, Int) -> (host: String, port: Int)? = { _, _, _ in nil },
         dataDirectory: String? = nil,
         watchHistory: Int = 20_000,
-        users: [String: String] = [:]
+        users: [String: String] = [:],
+        faults: (@Sendable (APIRequest) -> APIError?)? = nil
     ) {
         self.users = users
+        self.faults = faults
         self.speed = speed
         self.rolloutDelay = rolloutDelay
         self.serviceResolver = serviceResolver
@@ -91,6 +95,13 @@ public final class DevCluster: Sendable {
     /// Answers one request.
     public func handle(_ request: APIRequest) async -> APIResponse {
         guard let target = ResourcePath.parse(request.path) else { return .error(.notFoundPath) }
+        if let fault = configuration.faults?(request) {
+            var response = APIResponse.error(fault)
+            if let retry = fault.status.details?.retryAfterSeconds {
+                response.headers.append(("Retry-After", String(retry)))
+            }
+            return response
+        }
         do {
             switch target {
             case .version: return .json(Self.versionInfo)

@@ -36,6 +36,13 @@ final class Receiver: Sendable {
         router.get("/api/v1/query") { request, _ in
             let query = request.uri.queryParameters["query"].map(String.init) ?? ""
             box.queries.withLock { $0.append(query) }
+            let failing = box.queryStatus.withLock { $0 }
+            if failing != 200 {
+                return Response(
+                    status: .init(code: failing),
+                    body: .init(byteBuffer: ByteBuffer(string: "prometheus is down"))
+                )
+            }
             let value = box.value.withLock { $0 }
             let result: JSONValue =
                 value.map { [["metric": [:], "value": [1_767_225_600, .string(String($0))]]] } ?? []
@@ -89,6 +96,8 @@ final class ReceiverState: Sendable {
     let value = Mutex<Double?>(100)
     /// Status per webhook path (default 200).
     let statuses = Mutex<[String: Int]>([:])
+    /// Status of query answers (200: answer `value`).
+    let queryStatus = Mutex(200)
 }
 
 /// The common fixture of SCENARIOS.md on the embedded cluster, with a manual clock and a receiver playing
@@ -99,16 +108,18 @@ final class ReleaseHarness: Sendable {
     let http: HTTPClient
     let clock = ManualClock()
     let releaser: Releaser
+    let logger: Logger
     let namespace = "default"
 
-    init() async throws {
+    init(faults: (@Sendable (APIRequest) -> APIError?)? = nil) async throws {
         cluster = try await ClusterFixture(
-            configuration: DevClusterConfiguration(speed: 100, rolloutDelay: .seconds(1))
+            configuration: DevClusterConfiguration(speed: 100, rolloutDelay: .seconds(1), faults: faults)
         )
         receiver = try await Receiver()
         http = HTTPClient(eventLoopGroupProvider: .singleton)
         var logger = Logger(label: "progression-test")
         logger.logLevel = .critical
+        self.logger = logger
         releaser = Releaser(
             client: cluster.client,
             configuration: ProgressionConfiguration(metricsServer: receiver.url),
@@ -274,8 +285,11 @@ final class ReleaseHarness: Sendable {
 }
 
 /// Runs `body` with a fresh harness and always stops it.
-func withHarness(_ body: (ReleaseHarness) async throws -> Void) async throws {
-    let harness = try await ReleaseHarness()
+func withHarness(
+    faults: (@Sendable (APIRequest) -> APIError?)? = nil,
+    _ body: (ReleaseHarness) async throws -> Void
+) async throws {
+    let harness = try await ReleaseHarness(faults: faults)
     do {
         try await body(harness)
     } catch {

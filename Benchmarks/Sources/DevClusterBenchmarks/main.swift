@@ -1,11 +1,15 @@
 // Throughput of the embedded API server over real HTTPS: writes per second from concurrent KubeClients, and watch
 // events per second delivered to a KubeClient watch. Prints numbers; asserts nothing.
+import AsyncHTTPClient
+import CanaryModel
 import CertificateKit
 import DevCluster
 import Foundation
 import JSONValue
 import KubeClient
 import Logging
+import Metrics
+import Progression
 import ServiceLifecycle
 
 let seconds = Double(ProcessInfo.processInfo.environment["SECONDS"] ?? "") ?? 10
@@ -47,7 +51,9 @@ let written = try await withThrowingTaskGroup(of: Int.self) { tasks in
             return count
         }
     }
-    return try await tasks.reduce(0, +)
+    var total = 0
+    for try await value in tasks { total += value }
+    return total
 }
 let writeElapsed = ContinuousClock.now - start
 let writeSeconds = Double(writeElapsed.components.seconds) + Double(writeElapsed.components.attoseconds) / 1e18
@@ -88,7 +94,9 @@ let received = try await withThrowingTaskGroup(of: Int.self) { tasks in
         }
         return 0
     }
-    return try await tasks.reduce(0, +)
+    var total = 0
+    for try await value in tasks { total += value }
+    return total
 }
 let watchElapsed = ContinuousClock.now - watchStart
 let watchSeconds = Double(watchElapsed.components.seconds) + Double(watchElapsed.components.attoseconds) / 1e18
@@ -104,6 +112,152 @@ let rss =
     (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8))?.split(separator: "\n")
     .first { $0.hasPrefix("VmHWM") } ?? ""
 print("peak RSS: \(rss.split(separator: " ", omittingEmptySubsequences: true).dropFirst().joined(separator: " "))")
+
+// 3. The worker: CANARIES Canaries released at once against the embedded cluster, ticked directly (a manual clock,
+// 16 at a time). Reports CPU per tick, API calls per tick and per weight step, and memory per Canary.
+let canaryCount = Int(ProcessInfo.processInfo.environment["CANARIES"] ?? "") ?? 1000
+if canaryCount > 0 {
+    let workerCluster = DevCluster(configuration: DevClusterConfiguration(speed: 1000, rolloutDelay: .milliseconds(1)), logger: logger)
+    let workerServer = DevClusterServer(cluster: workerCluster, certificates: certificates, logger: logger)
+    let workerGroup = ServiceGroup(
+        configuration: .init(services: [workerServer, DeploymentController(cluster: workerCluster)], logger: logger)
+    )
+    let workerTask = Task { try await workerGroup.run() }
+    guard let workerPort = await workerServer.port() else { fatalError("the server did not start") }
+    let admin = try KubeClient(
+        config: KubeConfig(
+            server: "https://127.0.0.1:\(workerPort)",
+            certificateAuthorityPEM: Array(certificates.caCertificatePEM.utf8),
+            credentials: .token("bench")
+        ),
+        logger: logger
+    )
+    for (_, crd) in CustomResourceDefinitions.all {
+        _ = try await admin.create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
+    }
+    _ = try await admin.create("/api/v1/namespaces", ["metadata": ["name": "fleet"]])
+    let rssBefore = residentKilobytes()
+    for index in 0..<canaryCount {
+        let name = "app-\(index)"
+        _ = try await admin.create(
+            "/apis/apps/v1/namespaces/fleet/deployments",
+            [
+                "metadata": ["name": .string(name)],
+                "spec": [
+                    "replicas": 1, "selector": ["matchLabels": ["app": .string(name)]],
+                    "template": [
+                        "metadata": ["labels": ["app": .string(name)]],
+                        "spec": ["containers": [["name": "app", "image": "example/app:1"]]],
+                    ],
+                ],
+            ]
+        )
+        _ = try await admin.create(
+            "/apis/flagger.app/v1beta1/namespaces/fleet/canaries",
+            [
+                "metadata": ["name": .string(name)],
+                "spec": [
+                    "provider": "linkerd", "targetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": .string(name)],
+                    "service": ["port": 80], "analysis": ["interval": "10s", "threshold": 1, "stepWeight": 25, "maxWeight": 50],
+                ],
+            ]
+        )
+    }
+    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+    let releaser = Releaser(
+        client: admin,
+        configuration: ProgressionConfiguration(),
+        http: http,
+        clock: ManualClock(),
+        metrics: ProgressionMetrics(factory: NOOPMetricsHandler.instance),
+        logger: logger
+    )
+    func round() async -> (ticks: Int, cpu: Double, calls: Int) {
+        let cpuStart = cpuSeconds()
+        let callsStart = releaser.apiCalls
+        await withTaskGroup(of: Void.self) { group in
+            var running = 0
+            for index in 0..<canaryCount {
+                if running >= 16 {
+                    await group.next()
+                    running -= 1
+                }
+                running += 1
+                group.addTask { _ = await releaser.tick(namespace: "fleet", name: "app-\(index)") }
+            }
+        }
+        return (canaryCount, cpuSeconds() - cpuStart, releaser.apiCalls - callsStart)
+    }
+    func settle() async throws {
+        // The simulated controller runs at 1000x; give it a moment to mark rollouts done.
+        try await Task.sleep(for: .milliseconds(300))
+    }
+    var phases: [String: Int] = [:]
+    func census() async throws {
+        phases = [:]
+        for canary in try await admin.listAll("/apis/flagger.app/v1beta1/namespaces/fleet/canaries") {
+            phases[canary["status", "phase"]?.stringValue ?? "none", default: 0] += 1
+        }
+    }
+    var rounds: [(label: String, ticks: Int, cpu: Double, calls: Int)] = []
+    for _ in 0..<3 {
+        let result = await round()
+        rounds.append(("initialise", result.ticks, result.cpu, result.calls))
+        try await settle()
+        try await census()
+        if phases["Initialized"] == canaryCount { break }
+    }
+    for index in 0..<canaryCount {
+        _ = try await admin.patch(
+            "/apis/apps/v1/namespaces/fleet/deployments/app-\(index)",
+            ["spec": ["template": ["spec": ["containers": [["name": "app", "image": "example/app:2"]]]]]],
+            type: .strategicMerge
+        )
+    }
+    try await settle()
+    var progressingRounds = 0
+    while progressingRounds < 12 {
+        let result = await round()
+        progressingRounds += 1
+        rounds.append(("release", result.ticks, result.cpu, result.calls))
+        try await settle()
+        try await census()
+        if phases["Succeeded"] == canaryCount { break }
+    }
+    let rssAfter = residentKilobytes()
+    let releaseRounds = rounds.filter { $0.label == "release" }
+    let ticks = releaseRounds.reduce(0) { $0 + $1.ticks }
+    let cpu = releaseRounds.reduce(0) { $0 + $1.cpu }
+    let calls = releaseRounds.reduce(0) { $0 + $1.calls }
+    print(
+        String(
+            format: "worker: %d Canaries released in %d rounds of ticks; %.0f µs CPU per tick (whole process, API server included), %.1f API calls per tick; phases %@",
+            canaryCount,
+            releaseRounds.count,
+            cpu / Double(max(ticks, 1)) * 1e6,
+            Double(calls) / Double(max(ticks, 1)),
+            phases.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
+        )
+    )
+    print(String(format: "worker: memory %.1f KiB per Canary (RSS growth incl. the embedded cluster's objects)", Double(rssAfter - rssBefore) / Double(canaryCount)))
+    try await http.shutdown()
+    try await admin.shutdown()
+    await workerGroup.triggerGracefulShutdown()
+    try await workerTask.value
+}
+
 try await client.shutdown()
 await group.triggerGracefulShutdown()
 try await serverTask.value
+
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+func residentKilobytes() -> Int {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS") } ?? ""
+    return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
+}

@@ -1,0 +1,109 @@
+import AsyncHTTPClient
+import CanaryModel
+import DevCluster
+import Foundation
+import JSONValue
+import KubeClient
+import KubeModels
+import Metrics
+import Progression
+import Synchronization
+import Testing
+
+@Suite("Releases survive restarts and faults", .serialized)
+struct FaultTests {
+    @Test("a worker replaced mid-release resumes at the recorded weight and promotes exactly once")
+    func restartMidRelease() async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary(["stepWeight": 10, "maxWeight": 50])
+            try await harness.initialise()
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            for _ in 0..<3 { try await harness.tick() }
+            #expect(try await harness.canaryWeight() == 20)
+            // A new process: nothing in memory, everything from the Canary's status.
+            let successor = Releaser(
+                client: harness.client,
+                configuration: ProgressionConfiguration(metricsServer: harness.receiver.url),
+                http: harness.http,
+                clock: harness.clock,
+                metrics: ProgressionMetrics(factory: NOOPMetricsHandler.instance),
+                logger: harness.logger
+            )
+            var weights: [Int64] = []
+            for _ in 0..<10 where try await harness.phase() != "Succeeded" {
+                _ = await successor.tick(namespace: "default", name: "podinfo")
+                try await harness.settle()
+                weights.append(try await harness.canaryWeight() ?? -1)
+            }
+            #expect(Array(weights.prefix(3)) == [30, 40, 50])
+            #expect(try await harness.phase() == "Succeeded")
+            let messages = successor.events.map(\.message)
+            #expect(messages.filter { $0.hasPrefix("Copying podinfo.default template spec") }.count == 1)
+            #expect(messages.filter { $0 == "Promotion completed! Scaling down podinfo.default" }.count == 1)
+            // Ticks after the end change nothing.
+            #expect(await successor.tick(namespace: "default", name: "podinfo") == .idle)
+        }
+    }
+
+    @Test("409, 429 and 500 answers to one write in four: the release still ends promoted")
+    func injectedErrors() async throws {
+        let counter = Mutex(0)
+        let armed = Mutex(false)
+        let faults: @Sendable (APIRequest) -> APIError? = { request in
+            guard request.method != "GET", armed.withLock({ $0 }) else { return nil }
+            let count = counter.withLock { value -> Int in
+                value += 1
+                return value
+            }
+            switch count % 12 {
+            case 3: return APIError(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled: injected")
+            case 6:
+                return APIError(
+                    code: 429,
+                    reason: "TooManyRequests",
+                    message: "injected throttling",
+                    details: StatusDetails(retryAfterSeconds: 1)
+                )
+            case 9: return APIError(code: 500, reason: "InternalError", message: "Internal error occurred: injected")
+            default: return nil
+            }
+        }
+        try await withHarness(faults: faults) { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary(["stepWeight": 25, "maxWeight": 50])
+            try await harness.initialise()
+            armed.withLock { $0 = true }
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            for _ in 0..<30 where try await harness.phase() != "Succeeded" { try await harness.tick() }
+            #expect(try await harness.phase() == "Succeeded")
+            #expect(counter.withLock { $0 } > 12, "faults were injected")
+            let primary = try await harness.client.get("\(harness.deployments)/podinfo-primary")
+            #expect(
+                primary["spec", "template", "spec", "containers"]?[0]?["image"] == "ghcr.io/stefanprodan/podinfo:6.0.1"
+            )
+            #expect(try await harness.replicas("podinfo") == 0)
+            #expect(harness.messages.contains { $0.contains("injected") }, "the failures were reported as events")
+        }
+    }
+
+    @Test("Prometheus down for two ticks: failed checks with the reason, then the release recovers")
+    func prometheusOutage() async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary(["stepWeight": 25, "maxWeight": 50, "threshold": 5])
+            try await harness.initialise()
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            try await harness.tick()
+            try await harness.tick()
+            harness.receiver.state.queryStatus.withLock { $0 = 500 }
+            try await harness.tick()
+            try await harness.tick()
+            #expect(try await harness.canary()["status", "failedChecks"] == 2)
+            #expect(harness.messages.contains { $0.contains("prometheus is down") })
+            harness.receiver.state.queryStatus.withLock { $0 = 200 }
+            for _ in 0..<8 where try await harness.phase() != "Succeeded" { try await harness.tick() }
+            #expect(try await harness.phase() == "Succeeded")
+        }
+    }
+}

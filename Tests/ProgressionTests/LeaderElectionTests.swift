@@ -1,0 +1,69 @@
+import DevCluster
+import DevClusterTestSupport
+import Foundation
+import JSONValue
+import KubeClient
+import Logging
+import Progression
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+@Suite("Leader election through a Lease", .serialized)
+struct LeaderElectionTests {
+    @Test("one of two replicas leads; when it stops, the other takes over within the lease duration")
+    func failover() async throws {
+        try await withCluster { fixture in
+            try await fixture.namespace("fledge-system")
+            var logger = Logger(label: "election")
+            logger.logLevel = .critical
+            let running = Mutex<[String]>([])
+            func elector(_ identity: String) -> LeaderElector {
+                LeaderElector(
+                    client: fixture.client,
+                    configuration: LeaderElectionConfiguration(
+                        namespace: "fledge-system",
+                        identity: identity,
+                        leaseDuration: .seconds(2),
+                        renewPeriod: .milliseconds(300),
+                        retryPeriod: .milliseconds(200)
+                    ),
+                    logger: logger
+                ) {
+                    running.withLock { $0.append(identity) }
+                    try await gracefulShutdown()
+                }
+            }
+            let first = elector("a")
+            let second = elector("b")
+            let firstGroup = ServiceGroup(configuration: .init(services: [first], logger: logger))
+            let secondGroup = ServiceGroup(configuration: .init(services: [second], logger: logger))
+            let firstTask = Task { try await firstGroup.run() }
+            try await Task.sleep(for: .milliseconds(500))
+            let secondTask = Task { try await secondGroup.run() }
+            try await Task.sleep(for: .seconds(1))
+            #expect(first.isLeader)
+            #expect(!second.isLeader)
+            #expect(running.withLock { $0 } == ["a"])
+            let lease = try await fixture.client.get(
+                "/apis/coordination.k8s.io/v1/namespaces/fledge-system/leases/fledge-leader"
+            )
+            #expect(lease["spec", "holderIdentity"] == "a")
+            let stopped = ContinuousClock.now
+            await firstGroup.triggerGracefulShutdown()
+            try await firstTask.value
+            var tookOver = false
+            while ContinuousClock.now - stopped < .seconds(5) {
+                if second.isLeader {
+                    tookOver = true
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(tookOver)
+            #expect(running.withLock { $0 } == ["a", "b"])
+            await secondGroup.triggerGracefulShutdown()
+            try await secondTask.value
+        }
+    }
+}
