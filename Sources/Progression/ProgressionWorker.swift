@@ -53,6 +53,13 @@ public final class ProgressionWorker: Service, Sendable {
             group.addTask {
                 for await change in changes {
                     let key = Self.key(change.namespace, change.name)
+                    if change.kind == .delete || change.object["status"] == nil {
+                        // Arrivals and departures only: status writes do not change the count.
+                        let count = self.informer.objects.filter {
+                            $0["metadata", "namespace"]?.stringValue == change.namespace
+                        }.count
+                        self.releaser.recorder.metrics.total(change.namespace, count: count)
+                    }
                     switch change.kind {
                     case .delete:
                         self.schedule.remove(key)

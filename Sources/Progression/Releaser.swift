@@ -192,6 +192,11 @@ public final class Releaser: Sendable {
         var (primaryWeight, canaryWeight) = try await router.weights()
         recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
 
+        if action == .abort, phase == .waiting {
+            await recorder.warning(canary, "Rolling back \(canary.qualifiedName) aborted by fledge abort")
+            try await rollback(canary, workload: workload, router: router)
+            return .advanced
+        }
         // A new revision: confirm, scale up, start progressing.
         if !inRelease || phase == .waiting {
             if action != .promote, !(await runGates(canary, type: "confirm-rollout", phase: phase)) {

@@ -85,7 +85,7 @@ enum DemoManifests {
 
     /// `manifests/examples/canary.yaml`.
     static let canary = #"""
-        # Example: the Canary from the tutorial (/work/shared/seed/tutorial-en.md,
+        # Example: the Canary from the podinfo tutorial (Flagger with Linkerd,
         # "Creating a canary for podinfo"), unchanged. A Flagger user's manifest must
         # work as is: Fledge defaults and validates it at admission, then runs the
         # release on Linkerd when podinfo's pod template changes.

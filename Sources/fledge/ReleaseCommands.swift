@@ -15,8 +15,13 @@ struct ClusterOptions: ParsableArguments {
     var kubeconfig: String?
 
     func connect() throws -> (KubeClient, String) {
+        // A user's own configuration wins over the pod's: $KUBECONFIG, then ~/.kube/config, then in-cluster.
+        let environment = ProcessInfo.processInfo.environment
+        var path = kubeconfig ?? environment["KUBECONFIG"]?.split(separator: ":").first.map(String.init)
+        let home = (environment["HOME"] ?? NSHomeDirectory()) + "/.kube/config"
+        if path == nil, FileManager.default.fileExists(atPath: home) { path = home }
         let config: KubeConfig
-        do { config = try KubeConfig.resolve(kubeconfigPath: kubeconfig) } catch { throw fail("fledge: \(error)") }
+        do { config = try KubeConfig.resolve(kubeconfigPath: path) } catch { throw fail("fledge: \(error)") }
         var logger = Logger(label: "fledge")
         logger.logLevel = .critical
         let client = try KubeClient(config: config, requestTimeout: .seconds(10), logger: logger)

@@ -6,7 +6,7 @@ import Yams
 
 /// Fixtures shared by the CanaryModel tests.
 enum Fixture {
-    /// The Canary of the tutorial (`/work/shared/seed/tutorial-en.md`, "Creating a canary for podinfo"), verbatim,
+    /// The Canary of the tutorial (Flagger with Linkerd, "Creating a canary for podinfo"), verbatim,
     /// as JSON. `ValidationRuleTests` checks it is still the same as `manifests/examples/canary.yaml`.
     static let seedText = """
         {

@@ -15,7 +15,7 @@ struct Fledge {
             }
             directory = directory.deletingLastPathComponent()
         }
-        return URL(fileURLWithPath: "/work/main/.build/debug/fledge")
+        return repositoryRoot.appendingPathComponent(".build/debug/fledge")
     }
 
     static var repositoryRoot: URL {

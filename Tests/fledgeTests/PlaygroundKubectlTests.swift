@@ -107,7 +107,8 @@ struct PlaygroundKubectlTests {
         #expect(canary.out.contains("canary.flagger.app/podinfo created"), "\(canary.err)")
         let unchanged = try await session.kubectl("apply", "-f", "manifests/examples/podinfo.yaml")
         #expect(unchanged.out.contains("deployment.apps/podinfo unchanged"), "\(unchanged.err)")
-        // Defaults inside lists (webhooks[].timeout) make kubectl resend the list; the write is a no-op.
+        // Defaults inside lists (webhooks[].timeout) make kubectl resend the list; the spec stays as it was (the
+        // worker writes status meanwhile, so the resourceVersion may move).
         let before = try await session.kubectl(
             "get",
             "canary",
@@ -115,7 +116,7 @@ struct PlaygroundKubectlTests {
             "-n",
             "prod",
             "-o",
-            "jsonpath={.metadata.resourceVersion}"
+            "jsonpath={.metadata.generation} {.spec}"
         )
         let reapplied = try await session.kubectl("apply", "-f", "manifests/examples/canary.yaml")
         #expect(reapplied.status == 0, "\(reapplied.err)")
@@ -126,7 +127,7 @@ struct PlaygroundKubectlTests {
             "-n",
             "prod",
             "-o",
-            "jsonpath={.metadata.resourceVersion}"
+            "jsonpath={.metadata.generation} {.spec}"
         )
         #expect(before.out == after.out)
 
@@ -196,6 +197,35 @@ struct PlaygroundKubectlTests {
             "jsonpath={.spec.template.spec.containers[0].image}"
         )
         #expect(state.out == "ghcr.io/stefanprodan/podinfo:3.1.1")
+        // The release runs in the playground; CI pipelines wait for it as they do with Flagger.
+        let started = try await session.kubectl(
+            "wait",
+            "canary/podinfo",
+            "-n",
+            "prod",
+            "--for=jsonpath={.status.phase}=Progressing",
+            "--timeout=30s"
+        )
+        #expect(started.status == 0, "\(started.err)")
+        let promoted = try await session.kubectl(
+            "wait",
+            "canary/podinfo",
+            "-n",
+            "prod",
+            "--for=condition=promoted",
+            "--timeout=120s"
+        )
+        #expect(promoted.out.contains("canary.flagger.app/podinfo condition met"), "\(promoted.err)")
+        let phase = try await session.kubectl(
+            "get",
+            "canary",
+            "podinfo",
+            "-n",
+            "prod",
+            "-o",
+            "jsonpath={.status.phase}"
+        )
+        #expect(phase.out == "Succeeded")
 
         let patch = try await session.kubectl(
             "patch",
