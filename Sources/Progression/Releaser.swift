@@ -134,10 +134,12 @@ public final class Releaser: Sendable {
         let analysis = canary.spec.effectiveAnalysis ?? CanaryAnalysis()
         let skipAnalysis = canary.spec.skipAnalysis == true
         let target = try await workload.target()
-        try await workload.reconcileServices(target, includeApex: false)
+        var phase = canary.status?.phase ?? .initializing
+        // The apex service moves to the primary only once the primary is ready (initialisation); afterwards all
+        // three are reconciled in one pass.
+        try await workload.reconcileServices(target, services: phase == .initializing ? [.canary, .primary] : .all)
         let primary = try await workload.ensurePrimary(target)
         try await workload.reconcilePrimaryHPA()
-        var phase = canary.status?.phase ?? .initializing
         let primaryReadiness = ReleaseRules.deploymentReadiness(
             primary,
             threshold: analysis.primaryReadyThreshold ?? 100
@@ -149,9 +151,9 @@ public final class Releaser: Sendable {
             )
             return .idle
         }
-        try await workload.reconcileServices(target, includeApex: true)
+        if phase == .initializing { try await workload.reconcileServices(target, services: [.apex]) }
         let router = workload.router(defaultProvider: configuration.defaultProvider)
-        try await router.reconcile()
+        let routes = try await router.reconcile()
 
         let hash = PodTemplateHash.ofWorkload(target) ?? ""
         let configs = try await workload.trackedConfigs(target).mapValues(\.checksum)
@@ -189,7 +191,7 @@ public final class Releaser: Sendable {
             )
             return .idle
         }
-        var (primaryWeight, canaryWeight) = try await router.weights()
+        var (primaryWeight, canaryWeight) = routes
         recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
 
         if action == .abort, phase == .waiting {

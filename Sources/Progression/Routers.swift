@@ -5,8 +5,9 @@ import KubeModels
 
 /// Moves traffic between the primary and the canary through the object the mesh reads.
 protocol Router: Sendable {
-    /// Creates the traffic object (all traffic to the primary) when missing; never resets weights.
-    func reconcile() async throws
+    /// Creates the traffic object (all traffic to the primary) when missing, never resetting weights; returns the
+    /// current (primary, canary) weights.
+    func reconcile() async throws -> (primary: Int, canary: Int)
     /// The current (primary, canary) weights; (100, 0) when there is no traffic object yet.
     func weights() async throws -> (primary: Int, canary: Int)
     func setWeights(primary: Int, canary: Int) async throws
@@ -45,7 +46,7 @@ struct TrafficSplitRouter: Router {
         ]
     }
 
-    func reconcile() async throws {
+    func reconcile() async throws -> (primary: Int, canary: Int) {
         if let existing = try await workload.kube.get(path) {
             // Keep the weights; repair the service and backends' names.
             let current = Self.read(existing, apex: workload.apexName)
@@ -63,7 +64,7 @@ struct TrafficSplitRouter: Router {
                     ]
                 )
             }
-            return
+            return current
         }
         let split: JSONValue = [
             "apiVersion": .string("split.smi-spec.io/\(version)"), "kind": "TrafficSplit",
@@ -77,6 +78,7 @@ struct TrafficSplitRouter: Router {
             ],
         ]
         _ = try await workload.kube.create(collection, split)
+        return (100, 0)
     }
 
     func weights() async throws -> (primary: Int, canary: Int) {
@@ -130,8 +132,8 @@ struct HTTPRouteRouter: Router {
         ]
     }
 
-    func reconcile() async throws {
-        if try await workload.kube.get(path) != nil { return }
+    func reconcile() async throws -> (primary: Int, canary: Int) {
+        if let existing = try await workload.kube.get(path) { return Self.read(existing, apex: workload.apexName) }
         let parents: [JSONValue] = (workload.canary.spec.service?.gatewayRefs ?? []).map { reference in
             var parent: JSONValue = ["name": .string(reference.name)]
             if let group = reference.group { parent.setMember(["group"], .string(group)) }
@@ -154,16 +156,21 @@ struct HTTPRouteRouter: Router {
             "spec": spec,
         ]
         _ = try await workload.kube.create(collection, route)
+        return (100, 0)
     }
 
     func weights() async throws -> (primary: Int, canary: Int) {
         guard let route = try await workload.kube.get(path) else { return (100, 0) }
+        return Self.read(route, apex: workload.apexName)
+    }
+
+    static func read(_ route: JSONValue, apex: String) -> (primary: Int, canary: Int) {
         var primary = 100
         var canary = 0
         for backend in route["spec", "rules"]?[0]?["backendRefs"]?.arrayValue ?? [] {
             let weight = Int(backend["weight"]?.intValue ?? 0)
-            if backend["name"]?.stringValue == "\(workload.apexName)-primary" { primary = weight }
-            if backend["name"]?.stringValue == "\(workload.apexName)-canary" { canary = weight }
+            if backend["name"]?.stringValue == "\(apex)-primary" { primary = weight }
+            if backend["name"]?.stringValue == "\(apex)-canary" { canary = weight }
         }
         return (primary, canary)
     }
@@ -175,7 +182,7 @@ struct HTTPRouteRouter: Router {
 
 /// The `kubernetes` provider: no traffic object; the apex service switches to the primary at promotion (blue/green).
 struct KubernetesRouter: Router {
-    func reconcile() async throws {}
+    func reconcile() async throws -> (primary: Int, canary: Int) { (100, 0) }
     func weights() async throws -> (primary: Int, canary: Int) { (100, 0) }
     func setWeights(primary: Int, canary: Int) async throws {}
 }

@@ -317,15 +317,26 @@ struct Workload {
         return ports
     }
 
-    /// Creates or updates `<apex>-canary` and `<apex>-primary`, and `<apex>` (selecting the primary) once
-    /// `includeApex` is set.
-    func reconcileServices(_ target: JSONValue, includeApex: Bool) async throws {
+    /// Which of the three services to reconcile.
+    struct Services: OptionSet {
+        let rawValue: Int
+        static let canary = Services(rawValue: 1)
+        static let primary = Services(rawValue: 2)
+        static let apex = Services(rawValue: 4)
+        static let all: Services = [.canary, .primary, .apex]
+    }
+
+    /// Creates or updates `<apex>-canary`, `<apex>-primary` and `<apex>` (which selects the primary).
+    func reconcileServices(_ target: JSONValue, services wanted: Services) async throws {
         let label = try selector(of: target)
-        var services: [(String, String, CustomMetadata?)] = [
-            ("\(apexName)-canary", label.value, canary.spec.service?.canary),
-            ("\(apexName)-primary", "\(label.value)-primary", canary.spec.service?.primary),
-        ]
-        if includeApex { services.append((apexName, "\(label.value)-primary", canary.spec.service?.apex)) }
+        var services: [(String, String, CustomMetadata?)] = []
+        if wanted.contains(.canary) {
+            services.append(("\(apexName)-canary", label.value, canary.spec.service?.canary))
+        }
+        if wanted.contains(.primary) {
+            services.append(("\(apexName)-primary", "\(label.value)-primary", canary.spec.service?.primary))
+        }
+        if wanted.contains(.apex) { services.append((apexName, "\(label.value)-primary", canary.spec.service?.apex)) }
         let ports = ports(target)
         for (name, selectorValue, custom) in services {
             var labels: [String: JSONValue] = [label.key: .string(name)]
