@@ -132,10 +132,9 @@ extension DevCluster {
     }
 
     /// The value at a simple `.a.b.c` path.
+    /// The value a CRD's scale path (a JSONPath such as `.spec.replicas`) selects.
     static func value(at path: String, in object: JSONValue) -> JSONValue? {
-        var current: JSONValue? = object
-        for part in path.split(separator: ".") { current = current?[String(part)] }
-        return current
+        (try? JSONPathExpression(path))?.evaluate(object).first
     }
 
     static func members(of path: String) -> [String] { path.split(separator: ".").map(String.init) }

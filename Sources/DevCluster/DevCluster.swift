@@ -183,20 +183,7 @@ public final class DevCluster: Sendable {
         return uuid + String(format: "%08x", UInt32(truncatingIfNeeded: counter))
     }
 
-    static func timestamp(_ date: Date = Date()) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02dZ",
-            parts.year ?? 1970,
-            parts.month ?? 1,
-            parts.day ?? 1,
-            parts.hour ?? 0,
-            parts.minute ?? 0,
-            parts.second ?? 0
-        )
-    }
+    static func timestamp(_ date: Date = Date()) -> String { RFC3339.format(date) }
 
     /// Adds uid, creationTimestamp and generation to a new object.
     func systemFields(_ object: JSONValue) -> JSONValue {

@@ -1,5 +1,6 @@
 import Foundation
 import JSONValue
+import KubeModels
 
 /// printers.go `printPod`: readiness, the status reason kubectl shows, restarts and the wide columns.
 enum PodPrinter {

@@ -1,5 +1,6 @@
 import Foundation
 import JSONValue
+import KubeModels
 
 /// Server-side printing: the `meta.k8s.io/v1` Tables kubectl asks for with
 /// `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`.

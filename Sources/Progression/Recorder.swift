@@ -47,7 +47,7 @@ final class Recorder: Sendable {
             logger.info("\(message)", metadata: ["canary": "\(canary.qualifiedName)"])
         }
         let namespace = canary.metadata.namespace ?? "default"
-        let now = DevTime.rfc3339(clock.now())
+        let now = RFC3339.format(clock.now())
         let event: JSONValue = [
             "apiVersion": "v1", "kind": "Event",
             "metadata": [
@@ -187,20 +187,5 @@ public final class ProgressionMetrics: Sendable {
             Timer(label: "flagger_canary_duration_seconds", dimensions: dimensions, factory: factory)
                 .recordNanoseconds(Int64(seconds * 1e9))
         }
-    }
-}
-
-enum DevTime {
-    static func rfc3339(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
-    }
-
-    static func parse(_ text: String?) -> Date? {
-        guard let text else { return nil }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
     }
 }

@@ -256,7 +256,7 @@ public final class Releaser: Sendable {
         var readiness = ReleaseRules.deploymentReadiness(target, threshold: analysis.canaryReadyThreshold ?? 100)
         if case .waiting(let why) = readiness, phase == .progressing {
             let deadline = Double(canary.spec.progressDeadlineSeconds ?? 600)
-            if let since = DevTime.parse(canary.status?.lastTransitionTime),
+            if let since = canary.status?.lastTransitionTime.flatMap(RFC3339.parse),
                 clock.now().timeIntervalSince(since) > deadline
             {
                 readiness = .failed(
@@ -545,7 +545,7 @@ public final class Releaser: Sendable {
     }
 
     func duration(_ canary: Canary) -> Double {
-        guard let since = DevTime.parse(canary.status?.lastTransitionTime) else { return 0 }
+        guard let since = canary.status?.lastTransitionTime.flatMap(RFC3339.parse) else { return 0 }
         return max(clock.now().timeIntervalSince(since), 0)
     }
 
@@ -752,7 +752,7 @@ public final class Releaser: Sendable {
         transition: Bool = false
     ) async throws -> Canary {
         var status: [String: JSONValue] = [:]
-        let now = DevTime.rfc3339(clock.now())
+        let now = RFC3339.format(clock.now())
         if let phase {
             status["phase"] = .string(phase.rawValue)
             if phase != canary.status?.phase || transition { status["lastTransitionTime"] = .string(now) }
