@@ -220,7 +220,7 @@ let package = Package(
             name: "DevClusterTests",
             dependencies: [
                 "DevCluster", "DevClusterTestSupport", "Admission", "CanaryModel", "CertificateKit", "JSONValue",
-                "KubeClient", "KubeModels", "WebhookServer",
+                "KubeClient", "KubeModels", "LoadTester", "WebhookServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -37,27 +37,26 @@ public final class ConfigMapGateStore: GateStore {
     }
 
     public func save(_ gates: [String: Bool]) async throws {
-        let data = JSONValue.object(
-            Dictionary(
-                uniqueKeysWithValues: gates.map {
-                    (Self.dataKey($0.key), JSONValue.string($0.value ? "open" : "closed"))
-                }
-            )
-        )
-        if try await client.getIfPresent(path) == nil {
+        var data: [String: JSONValue] = [:]
+        for (gate, open) in gates { data[Self.dataKey(gate)] = .string(open ? "open" : "closed") }
+        guard let existing = try await client.getIfPresent(path) else {
             do {
                 _ = try await client.create(
                     "/api/v1/namespaces/\(namespace)/configmaps",
                     [
                         "apiVersion": "v1", "kind": "ConfigMap",
                         "metadata": ["name": .string(name), "labels": ["app.kubernetes.io/name": "fledge-loadtester"]],
-                        "data": data,
+                        "data": .object(data),
                     ]
                 )
                 return
-            } catch let error as KubeAPIError where error.reason == .alreadyExists {}
+            } catch let error as KubeAPIError where error.reason == .alreadyExists {
+                return try await save(gates)
+            }
         }
-        // Replace the whole data map: a merge patch of the map with nulls for removed keys.
-        _ = try await client.patch(path, ["data": data], type: .merge)
+        // The whole map is replaced: gates no longer present are removed with nulls (JSON merge patch).
+        var patch = data
+        for key in (existing["data"]?.objectValue ?? [:]).keys where data[key] == nil { patch[key] = .null }
+        _ = try await client.patch(path, ["data": .object(patch)], type: .merge)
     }
 }
