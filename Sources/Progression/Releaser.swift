@@ -216,16 +216,13 @@ public final class Releaser: Sendable {
                 "New revision detected! Scaling up \(canary.spec.targetRef.name).\(workload.namespace)"
             )
             await recorder.alert(canary, "New revision detected, progressing canary analysis.", severity: "info")
-            try await workload.scaleUpTarget(target, primary: primary)
-            _ = try await writeStatus(
+            try await startAnalysis(
                 canary,
-                phase: .progressing,
-                weight: 0,
-                failedChecks: 0,
-                iterations: 0,
-                applied: hash,
-                configs: configs,
-                transition: true
+                workload: workload,
+                target: target,
+                primary: primary,
+                hash: hash,
+                configs: configs
             )
             recorder.metrics.status(canary, .progressing)
             return .advanced
@@ -234,16 +231,13 @@ public final class Releaser: Sendable {
         // A newer revision during the analysis restarts it.
         if phase == .progressing || phase == .waitingPromotion, change == .changed {
             try await router.setWeights(primary: 100, canary: 0)
-            try await workload.scaleUpTarget(target, primary: primary)
-            _ = try await writeStatus(
+            try await startAnalysis(
                 canary,
-                phase: .progressing,
-                weight: 0,
-                failedChecks: 0,
-                iterations: 0,
-                applied: hash,
-                configs: configs,
-                transition: true
+                workload: workload,
+                target: target,
+                primary: primary,
+                hash: hash,
+                configs: configs
             )
             await recorder.info(
                 canary,
@@ -425,6 +419,29 @@ public final class Releaser: Sendable {
     }
 
     // MARK: - Steps
+
+    /// Scales the canary up and records a fresh analysis of revision `hash`: Progressing, weight 0, no failed
+    /// checks, no iterations.
+    func startAnalysis(
+        _ canary: Canary,
+        workload: Workload,
+        target: JSONValue,
+        primary: JSONValue,
+        hash: String,
+        configs: [String: String]
+    ) async throws {
+        try await workload.scaleUpTarget(target, primary: primary)
+        _ = try await writeStatus(
+            canary,
+            phase: .progressing,
+            weight: 0,
+            failedChecks: 0,
+            iterations: 0,
+            applied: hash,
+            configs: configs,
+            transition: true
+        )
+    }
 
     func promote(
         _ canary: Canary,
