@@ -185,6 +185,12 @@ public final class Releaser: Sendable {
             return .idle
         }
         if !skipAnalysis, primaryReadiness != .ready {
+            if phase == .promoting || phase == .finalising,
+                let failure = primaryFailure(canary, readiness: primaryReadiness, workload: workload)
+            {
+                try await failPromotion(canary, workload: workload, router: router, reason: failure)
+                return .advanced
+            }
             await recorder.warning(
                 canary,
                 "\(workload.primaryName).\(workload.namespace) not ready: \(Self.text(primaryReadiness))"
@@ -561,6 +567,53 @@ public final class Releaser: Sendable {
         await runPostRollout(canary, phase: .failed)
     }
 
+    /// Why the primary will not become ready while it rolls out the promoted template: its progress deadline
+    /// passed, or (we differ) it has been waiting longer than `progressDeadlineSeconds` since promotion started.
+    func primaryFailure(_ canary: Canary, readiness: Readiness, workload: Workload) -> String? {
+        switch readiness {
+        case .ready: return nil
+        case .failed(let why): return why
+        case .waiting(let why):
+            let deadline = Double(canary.spec.progressDeadlineSeconds ?? 600)
+            guard let since = canary.status?.lastTransitionTime.flatMap(RFC3339.parse),
+                clock.now().timeIntervalSince(since) > deadline
+            else { return nil }
+            return "not ready after \(Int(deadline))s: \(why)"
+        }
+    }
+
+    /// The primary failed to roll out the promoted template: the canary, which passed its analysis, keeps running
+    /// and takes all the traffic (the primary cannot serve it); phase Failed with canary weight 100.
+    func failPromotion(_ canary: Canary, workload: Workload, router: any Router, reason: String) async throws {
+        let provider = Provider(rawValue: canary.spec.provider ?? configuration.defaultProvider) ?? .linkerd
+        let routed = provider.canShiftWeights
+        if routed {
+            try await router.setWeights(primary: 0, canary: 100)
+            recorder.metrics.weight(canary, primary: 0, canary: 100)
+        }
+        let target = "\(canary.spec.targetRef.name).\(workload.namespace)"
+        await recorder.warning(
+            canary,
+            "Promotion failed! \(workload.primaryName).\(workload.namespace) \(reason); "
+                + (routed
+                    ? "routing all traffic to the canary \(target), which keeps running"
+                    : "the canary \(target) keeps running")
+        )
+        await recorder.alert(canary, "Promotion failed, primary not ready: \(reason)", severity: "error")
+        _ = try await writeStatus(
+            canary,
+            phase: .failed,
+            weight: routed ? 100 : 0,
+            failedChecks: 0,
+            iterations: 0,
+            transition: true,
+            conditionMessage: "Promotion failed: the primary did not become ready; the canary serves the traffic."
+        )
+        recorder.metrics.status(canary, .failed)
+        recorder.metrics.finished(canary, succeeded: false, seconds: duration(canary))
+        await runPostRollout(canary, phase: .failed)
+    }
+
     func duration(_ canary: Canary) -> Double {
         guard let since = canary.status?.lastTransitionTime.flatMap(RFC3339.parse) else { return 0 }
         return max(clock.now().timeIntervalSince(since), 0)
@@ -766,7 +819,8 @@ public final class Releaser: Sendable {
         applied: String? = nil,
         promoted: String? = nil,
         configs: [String: String]? = nil,
-        transition: Bool = false
+        transition: Bool = false,
+        conditionMessage: String? = nil
     ) async throws -> Canary {
         var status: [String: JSONValue] = [:]
         let now = RFC3339.format(clock.now())
@@ -778,7 +832,7 @@ public final class Releaser: Sendable {
             status["conditions"] = [
                 [
                     "type": "Promoted", "status": .string(condition.status), "reason": .string(phase.rawValue),
-                    "message": .string(condition.message), "lastUpdateTime": .string(now),
+                    "message": .string(conditionMessage ?? condition.message), "lastUpdateTime": .string(now),
                     "lastTransitionTime": .string(
                         previous?.status == condition.status ? previous?.lastTransitionTime ?? now : now
                     ),

@@ -299,15 +299,23 @@ struct Workload {
             ]
         ]
         if canary.spec.service?.portDiscovery == true {
-            var seen: Set<Int64> = [Int64(port)]
+            // Every other container port, as Flagger does: the one the main port targets is skipped (by number, or by
+            // name for a named targetPort). A number or name already exposed is skipped too: kube-apiserver refuses a
+            // Service with duplicate ports or port names.
+            let targetPort = canary.spec.service?.targetPort?.json ?? .int(Int64(port))
+            var numbers: Set<Int64> = [Int64(port)]
+            var names: Set<String> = [canary.spec.service?.portName ?? "http"]
             for container in target["spec", "template", "spec", "containers"]?.arrayValue ?? [] {
                 for (index, containerPort) in (container["ports"]?.arrayValue ?? []).enumerated() {
-                    guard let number = containerPort["containerPort"]?.intValue, seen.insert(number).inserted else {
+                    guard let number = containerPort["containerPort"]?.intValue else { continue }
+                    let declared = containerPort["name"]?.stringValue
+                    if targetPort.intValue == number || (declared != nil && targetPort.stringValue == declared) {
                         continue
                     }
-                    let name =
-                        containerPort["name"]?.stringValue
-                        ?? "tcp-\(container["name"]?.stringValue ?? "port")-\(index)"
+                    let name = declared ?? "tcp-\(container["name"]?.stringValue ?? "port")-\(index)"
+                    guard !numbers.contains(number), !names.contains(name) else { continue }
+                    numbers.insert(number)
+                    names.insert(name)
                     ports.append([
                         "name": .string(name), "port": .int(number), "targetPort": .int(number), "protocol": "TCP",
                     ])

@@ -262,6 +262,35 @@ final class ReleaseHarness: Sendable {
         return (primary, canary)
     }
 
+    /// Moves the TrafficSplit's weights directly, as Flagger's own tests do with the router.
+    func setSplit(primary: Int, canary: Int) async throws {
+        _ = try await client.patch(
+            "/apis/split.smi-spec.io/v1alpha1/namespaces/\(namespace)/trafficsplits/podinfo",
+            [
+                "spec": [
+                    "backends": [
+                        ["service": "podinfo-canary", "weight": .string(String(canary))],
+                        ["service": "podinfo-primary", "weight": .string(String(primary))],
+                    ]
+                ]
+            ],
+            type: .merge
+        )
+    }
+
+    /// Waits until the Deployment `name` reports a Progressing condition with `reason`.
+    func waitForCondition(_ name: String, reason: String) async throws {
+        for _ in 0..<500 {
+            let deployment = try await client.get("\(deployments)/\(name)")
+            let conditions = deployment["status", "conditions"]?.arrayValue ?? []
+            if conditions.contains(where: { $0["type"] == "Progressing" && $0["reason"]?.stringValue == reason }) {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("\(name) never reported \(reason)")
+    }
+
     func replicas(_ name: String) async throws -> Int64? {
         try await client.getIfPresent("\(deployments)/\(name)")?["spec", "replicas"]?.intValue
     }

@@ -261,4 +261,154 @@ struct ScenarioTests {
             )
         }
     }
+
+    @Test("promotion copies configs: changed ConfigMap and Secret restart the analysis and reach the primary's copies")
+    func promotionCopiesConfigs() async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary()
+            try await harness.initialise()
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            try await harness.tick()
+            #expect(try await harness.phase() == "Progressing")
+            _ = try await harness.client.patch(
+                "/api/v1/namespaces/default/configmaps/podinfo-config-env",
+                ["data": ["color": "red"]],
+                type: .merge
+            )
+            _ = try await harness.client.patch(
+                "/api/v1/namespaces/default/secrets/podinfo-secret-env",
+                ["data": ["password": .string(Data("rotated".utf8).base64EncodedString())]],
+                type: .merge
+            )
+            try await harness.tick()
+            #expect(harness.messages.last == "New revision detected! Restarting analysis for podinfo.default")
+            // As Flagger's test does: move the routes to 60/40 behind the worker's back.
+            try await harness.setSplit(primary: 60, canary: 40)
+            try await harness.tick()
+            #expect(try await harness.phase() == "Progressing")
+            #expect(try await harness.splitWeights()?.1 == 50)
+            try await harness.tick()
+            #expect(try await harness.phase() == "Promoting")
+            try await harness.tick()
+            #expect(try await harness.phase() == "Finalising")
+            let split = try await harness.splitWeights()
+            #expect(split?.0 == 100 && split?.1 == 0)
+            let primary = try await harness.client.get("\(harness.deployments)/podinfo-primary")
+            #expect(
+                primary["spec", "template", "spec", "containers"]?[0]?["image"] == "ghcr.io/stefanprodan/podinfo:6.0.1"
+            )
+            let config = try await harness.client.get(
+                "/api/v1/namespaces/default/configmaps/podinfo-config-env-primary"
+            )
+            #expect(config["data", "color"] == "red")
+            let secret = try await harness.client.get("/api/v1/namespaces/default/secrets/podinfo-secret-env-primary")
+            #expect(secret["data", "password"] == .string(Data("rotated".utf8).base64EncodedString()))
+            try await harness.tick()
+            #expect(try await harness.phase() == "Succeeded")
+        }
+    }
+
+    @Test("primary fails during promotion: all traffic to the canary, which keeps running; Failed at weight 100")
+    func primaryFailsDuringPromotion() async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary(["stepWeight": 50, "maxWeight": 50, "stepWeightPromotion": 50])
+            try await harness.initialise()
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            try await harness.tick()
+            try await harness.tick()
+            try await harness.tick()
+            #expect(try await harness.phase() == "Promoting")
+            let split = try await harness.splitWeights()
+            #expect(split?.0 == 50 && split?.1 == 50)
+            // The primary's rollout of the promoted template never finishes and passes its deadline.
+            _ = try await harness.client.patch(
+                "\(harness.deployments)/podinfo-primary",
+                [
+                    "spec": [
+                        "progressDeadlineSeconds": 1,
+                        "template": ["metadata": ["annotations": ["playground.fledge.dev/ready": "false"]]],
+                    ]
+                ],
+                type: .merge
+            )
+            try await harness.waitForCondition("podinfo-primary", reason: "ProgressDeadlineExceeded")
+            try await harness.tick()
+            #expect(try await harness.phase() == "Failed")
+            #expect(try await harness.canaryWeight() == 100)
+            let after = try await harness.splitWeights()
+            #expect(after?.0 == 0 && after?.1 == 100)
+            #expect(try await harness.replicas("podinfo") == 1)
+            #expect(
+                harness.messages.last
+                    == "Promotion failed! podinfo-primary.default deployment \"podinfo-primary\" exceeded its "
+                    + "progress deadline; routing all traffic to the canary podinfo.default, which keeps running"
+            )
+            let condition = try await harness.canary()["status", "conditions"]?[0]
+            #expect(condition?["status"] == "False")
+            // Nothing more happens until a new revision.
+            #expect(try await harness.tick() == .idle)
+            #expect(try await harness.splitWeights()?.1 == 100)
+        }
+    }
+
+    @Test("a primary still rolling out progressDeadlineSeconds after promotion started counts as failed (we differ)")
+    func primaryStuckDuringPromotion() async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary(
+                ["stepWeight": 50, "maxWeight": 50],
+                spec: ["progressDeadlineSeconds": 60]
+            )
+            try await harness.initialise()
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            try await harness.tick()
+            try await harness.tick()
+            try await harness.tick()
+            #expect(try await harness.phase() == "Promoting")
+            _ = try await harness.client.patch(
+                "\(harness.deployments)/podinfo-primary",
+                ["spec": ["template": ["metadata": ["annotations": ["playground.fledge.dev/ready": "false"]]]]],
+                type: .merge
+            )
+            try await harness.tick()
+            #expect(try await harness.phase() == "Promoting")
+            #expect(harness.messages.last?.hasPrefix("podinfo-primary.default not ready: waiting for rollout") == true)
+            harness.clock.advance(by: .seconds(61))
+            try await harness.tick()
+            #expect(try await harness.phase() == "Failed")
+            #expect(try await harness.splitWeights()?.1 == 100)
+            #expect(
+                harness.messages.last?.hasPrefix("Promotion failed! podinfo-primary.default not ready after 60s")
+                    == true
+            )
+        }
+    }
+
+    // Flagger's fake client accepts `http-metrics 8080` beside the main port 8080; kube-apiserver refuses a Service
+    // with a port number twice, so the discovered duplicate is left out.
+    @Test(
+        "service ports: targetPort by number or by name, with port discovery",
+        arguments: [
+            (80, JSONValue.int(9898), Set(["http 80>9898", "http-metrics 8080>8080", "tcp-podinfod-2 8888>8888"])),
+            (8080, JSONValue.string("http"), Set(["http 8080>http", "tcp-podinfod-2 8888>8888"])),
+        ]
+    )
+    func targetPorts(port: Int, targetPort: JSONValue, expected: Set<String>) async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary(
+                [:],
+                spec: ["service": ["port": .int(Int64(port)), "targetPort": targetPort, "portDiscovery": true]]
+            )
+            try await harness.initialise()
+            let service = try await harness.client.get("/api/v1/namespaces/default/services/podinfo-canary")
+            let ports = (service["spec", "ports"]?.arrayValue ?? []).map { port -> String in
+                let target = port["targetPort"]?.stringValue ?? port["targetPort"]?.intValue.map { String($0) } ?? ""
+                return "\(port["name"]?.stringValue ?? "") \(port["port"]?.intValue ?? 0)>\(target)"
+            }
+            #expect(Set(ports) == expected)
+        }
+    }
 }
