@@ -230,6 +230,9 @@ struct SemanticChecks {
         if let timeout = service.timeout {
             checkDuration(timeout, at: path.child("timeout"), minimum: nil)
         }
+        if let provider, provider.isGatewayAPI, let match = service.match {
+            checkGatewayMatches(match, at: path.child("match"))
+        }
         let apex = service.name ?? spec.targetRef.name
         if let name = service.name {
             if !Self.isDNS1035Label(name) {
@@ -353,6 +356,14 @@ struct SemanticChecks {
             }
         }
         checkMirror(analysis, at: path, provider: provider)
+        if let provider, provider.isGatewayAPI, let match = analysis.match {
+            checkGatewayMatches(match, at: path.child("match"))
+        }
+        if analysis.sessionAffinity != nil {
+            warnings.append(
+                "\(path.child("sessionAffinity")) is not supported by Fledge: requests are split by weight only"
+            )
+        }
         if let match = analysis.match, !match.isEmpty {
             if let provider, !provider.canMatch {
                 errors.append(
@@ -385,7 +396,19 @@ struct SemanticChecks {
         checkAlerts(analysis.alerts ?? [], at: path.child("alerts"))
     }
 
+    mutating func checkGatewayMatches(_ matches: [JSONValue], at path: FieldPath) {
+        for problem in GatewayRouteMatches.convert(matches, at: path).problems {
+            errors.append(.invalid(problem.path.description, problem.value, problem.message))
+        }
+    }
+
     mutating func checkMirror(_ analysis: CanaryAnalysis, at path: FieldPath, provider: Provider?) {
+        if analysis.mirror == true, analysis.iterations == nil {
+            warnings.append(
+                "\(path.child("mirror")) mirrors traffic only in blue/green releases (iterations); "
+                    + "with weight steps it has no effect"
+            )
+        }
         if analysis.mirror == true {
             if let provider, !provider.canMirror {
                 errors.append(

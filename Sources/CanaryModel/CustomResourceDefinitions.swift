@@ -14,6 +14,32 @@ public enum CustomResourceDefinitions {
         ]
     }
 
+    /// What the playground and the tests install: ``all`` plus a minimal Gateway API `HTTPRoute` (v1 and v1beta1,
+    /// spec kept as written) so the `gatewayapi` providers work without the upstream Gateway API CRDs. Real clusters
+    /// install those from the Gateway API project (Linkerd ships them).
+    public static var playground: [JSONValue] { all.map(\.crd) + [httpRoute] }
+
+    /// A minimal `httproutes.gateway.networking.k8s.io`: the spec is kept as written, without the upstream schema.
+    public static var httpRoute: JSONValue {
+        let schema = StructuralSchema.object([
+            "apiVersion": .string(), "kind": .string(), "metadata": .objectMeta(),
+            "spec": .freeForm("Gateway API HTTPRouteSpec (kept as written)"),
+            "status": .freeForm(),
+        ])
+        let columns = [column("Hostnames", "string", ".spec.hostnames")]
+        return definition(
+            group: "gateway.networking.k8s.io",
+            kind: "HTTPRoute",
+            plural: "httproutes",
+            singular: "httproute",
+            categories: ["gateway-api"],
+            versions: [
+                version("v1", schema: schema, storage: true, columns: columns),
+                version("v1beta1", schema: schema, storage: false, columns: columns),
+            ]
+        )
+    }
+
     static func column(_ name: String, _ type: String, _ path: String, priority: Int = 0) -> JSONValue {
         var column: JSONValue = ["name": .string(name), "type": .string(type), "jsonPath": .string(path)]
         if priority > 0 { column["priority"] = .int(Int64(priority)) }

@@ -27,7 +27,9 @@ extension DevCluster {
         }
         return MeshSimulator(
             now: now,
-            route: { namespace, service in Self.meshRoute(store: store, namespace: namespace, service: service) },
+            routeRequest: { namespace, service, request in
+                Self.meshRoute(store: store, namespace: namespace, service: service, request: request)
+            },
             behaviour: { namespace, deployment in
                 guard
                     let object = store.get(
@@ -44,7 +46,12 @@ extension DevCluster {
         )
     }
 
-    static func meshRoute(store: ObjectStore, namespace: String, service: String) -> [MeshBackend] {
+    static func meshRoute(
+        store: ObjectStore,
+        namespace: String,
+        service: String,
+        request: MeshRequestInfo = MeshRequestInfo(path: "/")
+    ) -> [MeshBackend] {
         let splits = store.list(resource: "split.smi-spec.io/trafficsplits", namespace: namespace).items
         if let split = splits.first(where: { $0["spec", "service"]?.stringValue == service }) {
             return (split["spec", "backends"]?.arrayValue ?? []).flatMap { backend -> [MeshBackend] in
@@ -60,10 +67,19 @@ extension DevCluster {
                 $0["name"]?.stringValue == service && ($0["kind"]?.stringValue ?? "Gateway") == "Service"
             }
         }) {
-            return (route["spec", "rules"]?[0]?["backendRefs"]?.arrayValue ?? []).flatMap { backend -> [MeshBackend] in
+            guard let rule = HTTPRouteMatching.rule(of: route, for: request) else { return [] }
+            let weighted = (rule["backendRefs"]?.arrayValue ?? []).flatMap { backend -> [MeshBackend] in
                 deployments(store: store, namespace: namespace, service: backend["name"]?.stringValue ?? "")
                     .map { MeshBackend(deployment: $0, weight: Int(backend["weight"]?.intValue ?? 1)) }
             }
+            let mirrors = (rule["filters"]?.arrayValue ?? []).filter { $0["type"] == "RequestMirror" }.flatMap {
+                filter -> [MeshBackend] in
+                let name = filter["requestMirror", "backendRef", "name"]?.stringValue ?? ""
+                return deployments(store: store, namespace: namespace, service: name).map {
+                    MeshBackend(deployment: $0, weight: 0, mirror: true)
+                }
+            }
+            return weighted + mirrors
         }
         return deployments(store: store, namespace: namespace, service: service).map {
             MeshBackend(deployment: $0, weight: 1)
@@ -162,7 +178,8 @@ public final class MeshServer: Service, Sendable {
         authority: String,
         path: String,
         query: String?,
-        body: [UInt8]
+        body: [UInt8],
+        headers: [(name: String, value: String)] = []
     ) async -> (
         status: Int, contentType: String, body: String
     ) {
@@ -184,7 +201,9 @@ public final class MeshServer: Service, Sendable {
                 let answer = await handler(method, path + (query.map { "?\($0)" } ?? ""), body)
                 return (answer.status, "text/plain; charset=utf-8", answer.body)
             }
-            guard let response = mesh.request(namespace: namespace, service: service, path: path) else {
+            let target = path + (query.map { "?\($0)" } ?? "")
+            guard let response = mesh.request(namespace: namespace, service: service, path: target, headers: headers)
+            else {
                 return (
                     503, "text/plain; charset=utf-8", "no endpoints available for service \"\(service).\(namespace)\"\n"
                 )
@@ -235,7 +254,8 @@ struct MeshResponder: HTTPResponder {
             authority: authority,
             path: request.uri.path,
             query: request.uri.query,
-            body: Array(body.readableBytesView)
+            body: Array(body.readableBytesView),
+            headers: request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
         )
         return Response(
             status: .init(code: answer.status),

@@ -8,11 +8,28 @@ public struct MeshBackend: Sendable, Hashable {
     public var deployment: String
     /// The backend's weight, 0...100; a weight of 0 receives no traffic.
     public var weight: Int
+    /// A mirror receives a copy of every request (its answer is dropped) instead of a share of the traffic.
+    public var mirror: Bool
 
-    /// A backend sending `weight` parts of the Service's traffic to `deployment`.
-    public init(deployment: String, weight: Int) {
+    /// A backend sending `weight` parts of the Service's traffic to `deployment`, or a copy of all of it when
+    /// `mirror` is set.
+    public init(deployment: String, weight: Int, mirror: Bool = false) {
         self.deployment = deployment
         self.weight = weight
+        self.mirror = mirror
+    }
+}
+
+/// What routing may look at in a request: its path (with the query string) and its headers.
+public struct MeshRequestInfo: Sendable {
+    public var method: String
+    public var path: String
+    public var headers: [(name: String, value: String)]
+
+    public init(method: String = "GET", path: String, headers: [(name: String, value: String)] = []) {
+        self.method = method
+        self.path = path
+        self.headers = headers
     }
 }
 
@@ -63,7 +80,7 @@ public final class MeshSimulator: Sendable {
     static let retentionSeconds = 3600
 
     let now: @Sendable () -> Double
-    let route: @Sendable (_ namespace: String, _ service: String) -> [MeshBackend]
+    let route: @Sendable (_ namespace: String, _ service: String, _ request: MeshRequestInfo) -> [MeshBackend]
     let behaviour: @Sendable (_ namespace: String, _ deployment: String) -> MeshBehaviour?
     let state = Mutex(MeshState())
 
@@ -77,13 +94,24 @@ public final class MeshSimulator: Sendable {
     ///     routed there fail with 503 in the client's proxy and never reach the Deployment's inbound metrics.
     ///
     /// The closures are called without the simulator's lock held, so they may read other shared state.
-    public init(
+    public convenience init(
         now: @escaping @Sendable () -> Double,
         route: @escaping @Sendable (_ namespace: String, _ service: String) -> [MeshBackend],
         behaviour: @escaping @Sendable (_ namespace: String, _ deployment: String) -> MeshBehaviour?
     ) {
+        self.init(now: now, routeRequest: { namespace, service, _ in route(namespace, service) }, behaviour: behaviour)
+    }
+
+    /// A mesh whose routes may depend on the request (Gateway API matches on path, headers and query).
+    public init(
+        now: @escaping @Sendable () -> Double,
+        routeRequest:
+            @escaping @Sendable (_ namespace: String, _ service: String, _ request: MeshRequestInfo) ->
+            [MeshBackend],
+        behaviour: @escaping @Sendable (_ namespace: String, _ deployment: String) -> MeshBehaviour?
+    ) {
         self.now = now
-        self.route = route
+        self.route = routeRequest
         self.behaviour = behaviour
     }
 
@@ -96,10 +124,24 @@ public final class MeshSimulator: Sendable {
     /// revision's latency. A query string in `path` is ignored.
     ///
     /// - Returns: The response, or `nil` when the Service routes nowhere (no backends, or all weights 0).
-    public func request(namespace: String, service: String, path: String) -> MeshResponse? {
-        let backends = route(namespace, service)
+    public func request(
+        namespace: String,
+        service: String,
+        path: String,
+        headers: [(name: String, value: String)] = []
+    ) -> MeshResponse? {
+        let backends = route(namespace, service, MeshRequestInfo(path: path, headers: headers))
         let key = MeshServiceKey(namespace: namespace, service: service)
-        guard let deployment = state.withLock({ $0.pickBackend(for: key, among: backends) }) else { return nil }
+        let weighted = backends.filter { !$0.mirror }
+        guard let deployment = state.withLock({ $0.pickBackend(for: key, among: weighted) }) else { return nil }
+        for mirror in Set(backends.filter(\.mirror).map(\.deployment)) where mirror != deployment {
+            _ = serve(namespace: namespace, deployment: mirror, path: path)
+        }
+        return serve(namespace: namespace, deployment: deployment, path: path)
+    }
+
+    /// One request answered by `deployment` and recorded in its inbound metrics.
+    func serve(namespace: String, deployment: String, path: String) -> MeshResponse {
         guard let behaviour = behaviour(namespace, deployment) else {
             return MeshResponse(status: 503, latencyMilliseconds: 0, deployment: deployment)
         }

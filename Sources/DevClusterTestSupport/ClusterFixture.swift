@@ -55,7 +55,7 @@ public final class ClusterFixture: Sendable {
 
     /// Installs the Flagger CRDs Fledge ships.
     public func installCRDs() async throws {
-        for (_, crd) in CustomResourceDefinitions.all {
+        for crd in CustomResourceDefinitions.playground {
             _ = try await client.create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
         }
     }

@@ -197,7 +197,8 @@ public final class Releaser: Sendable {
             )
             return .idle
         }
-        var (primaryWeight, canaryWeight) = routes
+        var primaryWeight = routes.primary
+        var canaryWeight = routes.canary
         recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
 
         if action == .abort, phase == .waiting {
@@ -216,6 +217,11 @@ public final class Releaser: Sendable {
                     )
                 }
                 return .idle
+            }
+            // A release starts from all traffic on the primary (after a failed promotion the canary carried it).
+            if routes != Routes(primary: 100, canary: 0), phase != .waiting {
+                try await router.setWeights(primary: 100, canary: 0)
+                recorder.metrics.weight(canary, primary: 100, canary: 0)
             }
             await recorder.info(
                 canary,
@@ -369,7 +375,7 @@ public final class Releaser: Sendable {
         // Checks: pre-rollout hooks before any traffic moves, then rollout hooks and metrics.
         let iterations = canary.status?.iterations ?? 0
         if action != .promote {
-            if canaryWeight == 0, iterations == 0 {
+            if canaryWeight == 0, iterations == 0, !(analysis.mirror == true && routes.mirrored) {
                 await recorder.info(
                     canary,
                     "Starting canary analysis for \(canary.spec.targetRef.name).\(workload.namespace)"
@@ -385,12 +391,17 @@ public final class Releaser: Sendable {
         }
 
         let provider = Provider(rawValue: canary.spec.provider ?? configuration.defaultProvider) ?? .linkerd
+        if let match = analysis.match, !match.isEmpty, (analysis.iterations ?? 0) > 0, provider.canMatch {
+            try await abTest(canary, workload: workload, router: router, target: target, promoteNow: action == .promote)
+            return .advanced
+        }
         if (analysis.iterations ?? 0) > 0 || provider == .kubernetes {
             try await blueGreen(
                 canary,
                 workload: workload,
                 router: router,
                 target: target,
+                mirrored: routes.mirrored,
                 promoteNow: action == .promote
             )
             return .advanced
@@ -504,7 +515,9 @@ public final class Releaser: Sendable {
         _ = try await writeStatus(canary, phase: primary >= 100 ? .finalising : .promoting, weight: canaryShare)
     }
 
-    func blueGreen(
+    /// A/B testing: the requests `analysis.match` selects go to the canary for `iterations` rounds of checks (every
+    /// other request stays on the primary), then promotion.
+    func abTest(
         _ canary: Canary,
         workload: Workload,
         router: any Router,
@@ -515,6 +528,8 @@ public final class Releaser: Sendable {
         let done = canary.status?.iterations ?? 0
         let wanted = max(analysis.iterations ?? 1, 1)
         if done < wanted, !promoteNow {
+            try await router.setWeights(primary: 0, canary: 100)
+            recorder.metrics.weight(canary, primary: 0, canary: 100)
             _ = try await writeStatus(canary, iterations: done + 1)
             await recorder.info(canary, "Advance \(canary.qualifiedName) canary iteration \(done + 1)/\(wanted)")
             return
@@ -529,10 +544,53 @@ public final class Releaser: Sendable {
             )
             return
         }
+        await recorder.info(
+            canary,
+            "Copying \(canary.spec.targetRef.name).\(workload.namespace) template spec to \(workload.primaryName).\(workload.namespace)"
+        )
+        try await workload.promote(target)
+        _ = try await writeStatus(canary, phase: .promoting)
+        recorder.metrics.status(canary, .promoting)
+    }
+
+    func blueGreen(
+        _ canary: Canary,
+        workload: Workload,
+        router: any Router,
+        target: JSONValue,
+        mirrored: Bool,
+        promoteNow: Bool
+    ) async throws {
+        let analysis = canary.spec.effectiveAnalysis ?? CanaryAnalysis()
         let provider = Provider(rawValue: canary.spec.provider ?? configuration.defaultProvider) ?? .linkerd
+        let done = canary.status?.iterations ?? 0
+        let wanted = max(analysis.iterations ?? 1, 1)
+        if done < wanted, !promoteNow {
+            // Mirroring: the canary sees a copy of every request during the checks; only the primary answers.
+            if analysis.mirror == true, provider.canMirror, !mirrored {
+                try await router.setRoutes(primary: 100, canary: 0, mirrored: true)
+                logger.info("Start traffic mirroring", metadata: ["canary": "\(canary.qualifiedName)"])
+            }
+            _ = try await writeStatus(canary, iterations: done + 1)
+            await recorder.info(canary, "Advance \(canary.qualifiedName) canary iteration \(done + 1)/\(wanted)")
+            return
+        }
+        if !promoteNow,
+            !(await runGates(canary, type: "confirm-promotion", phase: canary.status?.phase ?? .progressing))
+        {
+            if canary.status?.phase != .waitingPromotion { _ = try await writeStatus(canary, phase: .waitingPromotion) }
+            await recorder.info(
+                canary,
+                "Halt \(canary.qualifiedName) advancement waiting for promotion approval \(Self.gateNames(canary, "confirm-promotion"))"
+            )
+            return
+        }
         if provider != .kubernetes, (canary.status?.canaryWeight ?? 0) < 100 {
             // All traffic to the canary for one more round of checks, then promotion.
-            await recorder.info(canary, "Routing all traffic to canary")
+            await recorder.info(
+                canary,
+                mirrored ? "Stop traffic mirroring and route all traffic to canary" : "Routing all traffic to canary"
+            )
             try await router.setWeights(primary: 0, canary: 100)
             recorder.metrics.weight(canary, primary: 0, canary: 100)
             _ = try await writeStatus(canary, weight: 100)

@@ -3,14 +3,27 @@ import JSONValue
 import KubeClient
 import KubeModels
 
+/// Where the traffic object sends requests: the weights of the primary and the canary, and whether requests are
+/// also mirrored to the canary.
+struct Routes: Sendable, Equatable {
+    var primary: Int
+    var canary: Int
+    var mirrored = false
+}
+
 /// Moves traffic between the primary and the canary through the object the mesh reads.
 protocol Router: Sendable {
-    /// Creates the traffic object (all traffic to the primary) when missing, never resetting weights; returns the
-    /// current (primary, canary) weights.
-    func reconcile() async throws -> (primary: Int, canary: Int)
-    /// The current (primary, canary) weights; (100, 0) when there is no traffic object yet.
-    func weights() async throws -> (primary: Int, canary: Int)
-    func setWeights(primary: Int, canary: Int) async throws
+    /// Creates the traffic object (all traffic to the primary) when missing and repairs what the Canary's spec
+    /// shapes, never resetting weights; returns the current routes.
+    func reconcile() async throws -> Routes
+    /// Sets the weights, and mirroring where the provider can mirror.
+    func setRoutes(primary: Int, canary: Int, mirrored: Bool) async throws
+}
+
+extension Router {
+    func setWeights(primary: Int, canary: Int) async throws {
+        try await setRoutes(primary: primary, canary: canary, mirrored: false)
+    }
 }
 
 extension Workload {
@@ -46,7 +59,7 @@ struct TrafficSplitRouter: Router {
         ]
     }
 
-    func reconcile() async throws -> (primary: Int, canary: Int) {
+    func reconcile() async throws -> Routes {
         if let existing = try await workload.kube.get(path) {
             // Keep the weights; repair the service and backends' names.
             let current = Self.read(existing, apex: workload.apexName)
@@ -64,7 +77,7 @@ struct TrafficSplitRouter: Router {
                     ]
                 )
             }
-            return current
+            return Routes(primary: current.primary, canary: current.canary)
         }
         let split: JSONValue = [
             "apiVersion": .string("split.smi-spec.io/\(version)"), "kind": "TrafficSplit",
@@ -78,12 +91,7 @@ struct TrafficSplitRouter: Router {
             ],
         ]
         _ = try await workload.kube.create(collection, split)
-        return (100, 0)
-    }
-
-    func weights() async throws -> (primary: Int, canary: Int) {
-        guard let split = try await workload.kube.get(path) else { return (100, 0) }
-        return Self.read(split, apex: workload.apexName)
+        return Routes(primary: 100, canary: 0)
     }
 
     static func read(_ split: JSONValue, apex: String) -> (primary: Int, canary: Int) {
@@ -98,13 +106,19 @@ struct TrafficSplitRouter: Router {
         return (primary, canary)
     }
 
-    func setWeights(primary: Int, canary: Int) async throws {
+    func setRoutes(primary: Int, canary: Int, mirrored: Bool) async throws {
         _ = try await workload.kube.mergePatch(path, ["spec": ["backends": backends(primary: primary, canary: canary)]])
     }
 }
 
-/// Gateway API `HTTPRoute` with one rule whose two backendRefs carry the weights; parentRefs are the Canary's
-/// `service.gatewayRefs` (for Linkerd: the apex Service itself).
+/// Gateway API `HTTPRoute` named after the apex service, as Flagger writes it: parentRefs from
+/// `service.gatewayRefs` (for Linkerd: the apex Service itself), hostnames from `service.hosts`, and one weighted rule
+/// of two backendRefs (`<apex>-primary`, `<apex>-canary`) with the matches of `service.match` (default: every path),
+/// the filters of `service.headers`, `service.rewrite` and `service.mirror`, and `service.timeout`.
+///
+/// A/B testing (`analysis.match`): the weighted rule matches only the requests the analysis selects, and a second
+/// rule sends every other request to the primary. Blue/green mirroring (`analysis.mirror` with iterations) adds a
+/// RequestMirror filter to the canary while the analysis runs.
 struct HTTPRouteRouter: Router {
     let workload: Workload
     let version: String
@@ -113,28 +127,93 @@ struct HTTPRouteRouter: Router {
         "/apis/gateway.networking.k8s.io/\(version)/namespaces/\(workload.namespace)/httproutes"
     }
     var path: String { "\(collection)/\(workload.apexName)" }
+    var primaryService: String { "\(workload.apexName)-primary" }
+    var canaryService: String { "\(workload.apexName)-canary" }
+    var port: JSONValue { .int(Int64(workload.canary.spec.service?.port ?? 80)) }
 
-    func rules(primary: Int, canary: Int) -> JSONValue {
-        let port = JSONValue.int(Int64(workload.canary.spec.service?.port ?? 80))
-        return [
-            [
-                "backendRefs": [
-                    [
-                        "group": "", "kind": "Service", "name": .string("\(workload.apexName)-primary"), "port": port,
-                        "weight": .int(Int64(primary)),
-                    ],
-                    [
-                        "group": "", "kind": "Service", "name": .string("\(workload.apexName)-canary"), "port": port,
-                        "weight": .int(Int64(canary)),
-                    ],
-                ]
-            ]
-        ]
+    func backend(_ name: String, weight: Int) -> JSONValue {
+        ["group": "", "kind": "Service", "name": .string(name), "port": port, "weight": .int(Int64(weight))]
     }
 
-    func reconcile() async throws -> (primary: Int, canary: Int) {
-        if let existing = try await workload.kube.get(path) { return Self.read(existing, apex: workload.apexName) }
-        let parents: [JSONValue] = (workload.canary.spec.service?.gatewayRefs ?? []).map { reference in
+    /// The filters every rule carries: header modifiers, URL rewrite and the Canary's own mirrors.
+    var commonFilters: [JSONValue] {
+        let service = workload.canary.spec.service
+        var filters: [JSONValue] = []
+        for (direction, type, member) in [
+            ("request", "RequestHeaderModifier", "requestHeaderModifier"),
+            ("response", "ResponseHeaderModifier", "responseHeaderModifier"),
+        ] {
+            guard let operations = service?.headers?[direction]?.objectValue else { continue }
+            var modifier: [String: JSONValue] = [:]
+            for operation in ["add", "set"] {
+                guard let headers = operations[operation]?.objectValue, !headers.isEmpty else { continue }
+                modifier[operation] = .array(
+                    headers.keys.sorted().map { ["name": .string($0), "value": headers[$0] ?? ""] }
+                )
+            }
+            if let remove = operations["remove"]?.arrayValue, !remove.isEmpty { modifier["remove"] = .array(remove) }
+            filters.append(["type": .string(type), member: .object(modifier)])
+        }
+        if let rewrite = service?.rewrite?.objectValue {
+            var urlRewrite: [String: JSONValue] = [:]
+            if let authority = rewrite["authority"]?.stringValue, !authority.isEmpty {
+                urlRewrite["hostname"] = .string(authority)
+            }
+            if let uri = rewrite["uri"]?.stringValue, !uri.isEmpty {
+                let full = rewrite["type"]?.stringValue == "ReplaceFullPath"
+                urlRewrite["path"] =
+                    full
+                    ? ["type": "ReplaceFullPath", "replaceFullPath": .string(uri)]
+                    : ["type": "ReplacePrefixMatch", "replacePrefixMatch": .string(uri)]
+            }
+            filters.append(["type": "URLRewrite", "urlRewrite": .object(urlRewrite)])
+        }
+        for mirror in service?.mirror ?? [] {
+            filters.append(["type": "RequestMirror", "requestMirror": mirror])
+        }
+        return filters
+    }
+
+    /// The whole spec for the given routes.
+    func spec(_ routes: Routes) -> JSONValue {
+        let service = workload.canary.spec.service
+        let analysis = workload.canary.spec.effectiveAnalysis
+        let root = FieldPath("")
+        var base = GatewayRouteMatches.convert(service?.match ?? [], at: root).matches
+        if base.isEmpty { base = [["path": ["type": "PathPrefix", "value": "/"]]] }
+        let filters = commonFilters
+        let timeout: JSONValue? = service?.timeout.map { ["request": .string($0)] }
+
+        var weightedFilters = filters
+        if routes.mirrored, (analysis?.iterations ?? 0) > 0 {
+            var mirror: JSONValue = [
+                "backendRef": ["group": "", "kind": "Service", "name": .string(canaryService), "port": port]
+            ]
+            if let percent = analysis?.mirrorWeight, percent > 0, percent < 100 {
+                mirror.setMember(["percent"], .int(Int64(percent)))
+            }
+            weightedFilters.append(["type": "RequestMirror", "requestMirror": mirror])
+        }
+        var weighted: JSONValue = [
+            "matches": .array(base),
+            "backendRefs": [
+                backend(primaryService, weight: routes.primary), backend(canaryService, weight: routes.canary),
+            ],
+        ]
+        if !weightedFilters.isEmpty { weighted.setMember(["filters"], .array(weightedFilters)) }
+        if let timeout { weighted.setMember(["timeouts"], timeout) }
+        var rules = [weighted]
+
+        let abMatches = GatewayRouteMatches.convert(analysis?.match ?? [], at: root).matches
+        if !abMatches.isEmpty {
+            rules[0].setMember(["matches"], .array(GatewayRouteMatches.merge(analysis: abMatches, service: base)))
+            var fallback: JSONValue = ["matches": .array(base), "backendRefs": [backend(primaryService, weight: 100)]]
+            if !filters.isEmpty { fallback.setMember(["filters"], .array(filters)) }
+            if let timeout { fallback.setMember(["timeouts"], timeout) }
+            rules.append(fallback)
+        }
+
+        let parents: [JSONValue] = (service?.gatewayRefs ?? []).map { reference in
             var parent: JSONValue = ["name": .string(reference.name)]
             if let group = reference.group { parent.setMember(["group"], .string(group)) }
             if let kind = reference.kind { parent.setMember(["kind"], .string(kind)) }
@@ -143,9 +222,20 @@ struct HTTPRouteRouter: Router {
             if let section = reference.sectionName { parent.setMember(["sectionName"], .string(section)) }
             return parent
         }
-        var spec: JSONValue = ["parentRefs": .array(parents), "rules": rules(primary: 100, canary: 0)]
-        if let hosts = workload.canary.spec.service?.hosts, !hosts.isEmpty {
-            spec.setMember(["hostnames"], .array(hosts.map { .string($0) }))
+        var spec: JSONValue = ["parentRefs": .array(parents), "rules": .array(rules)]
+        spec.setMember(["hostnames"], service?.hosts.flatMap { $0.isEmpty ? nil : .array($0.map { .string($0) }) })
+        return spec
+    }
+
+    func reconcile() async throws -> Routes {
+        if let existing = try await workload.kube.get(path) {
+            let current = Self.read(existing, primary: primaryService, canary: canaryService)
+            let desired = spec(current)
+            // The API server adds defaults (parentRefs' group and kind, for one): compare only what we write.
+            if !desired.isContained(in: existing["spec"] ?? .null) {
+                try await write(desired)
+            }
+            return current
         }
         let route: JSONValue = [
             "apiVersion": .string("gateway.networking.k8s.io/\(version)"), "kind": "HTTPRoute",
@@ -153,36 +243,49 @@ struct HTTPRouteRouter: Router {
                 "name": .string(workload.apexName), "namespace": .string(workload.namespace),
                 "ownerReferences": [workload.ownerReference],
             ],
-            "spec": spec,
+            "spec": spec(Routes(primary: 100, canary: 0)),
         ]
         _ = try await workload.kube.create(collection, route)
-        return (100, 0)
+        return Routes(primary: 100, canary: 0)
     }
 
-    func weights() async throws -> (primary: Int, canary: Int) {
-        guard let route = try await workload.kube.get(path) else { return (100, 0) }
-        return Self.read(route, apex: workload.apexName)
-    }
-
-    static func read(_ route: JSONValue, apex: String) -> (primary: Int, canary: Int) {
-        var primary = 100
-        var canary = 0
-        for backend in route["spec", "rules"]?[0]?["backendRefs"]?.arrayValue ?? [] {
-            let weight = Int(backend["weight"]?.intValue ?? 0)
-            if backend["name"]?.stringValue == "\(apex)-primary" { primary = weight }
-            if backend["name"]?.stringValue == "\(apex)-canary" { canary = weight }
+    /// Routes of an HTTPRoute: the weights of the rule with both backends, and whether a rule mirrors to the
+    /// canary.
+    static func read(_ route: JSONValue, primary: String, canary: String) -> Routes {
+        var routes = Routes(primary: 100, canary: 0)
+        for rule in route["spec", "rules"]?.arrayValue ?? [] {
+            let backends = rule["backendRefs"]?.arrayValue ?? []
+            if backends.count == 2 {
+                for backend in backends {
+                    let weight = Int(backend["weight"]?.intValue ?? 1)
+                    if backend["name"]?.stringValue == primary { routes.primary = weight }
+                    if backend["name"]?.stringValue == canary { routes.canary = weight }
+                }
+            }
+            for filter in rule["filters"]?.arrayValue ?? []
+            where filter["type"] == "RequestMirror"
+                && filter["requestMirror", "backendRef", "name"]?.stringValue == canary
+            {
+                routes.mirrored = true
+            }
         }
-        return (primary, canary)
+        return routes
     }
 
-    func setWeights(primary: Int, canary: Int) async throws {
-        _ = try await workload.kube.mergePatch(path, ["spec": ["rules": rules(primary: primary, canary: canary)]])
+    func setRoutes(primary: Int, canary: Int, mirrored: Bool) async throws {
+        try await write(spec(Routes(primary: primary, canary: canary, mirrored: mirrored)))
+    }
+
+    /// Replaces the spec's members we own (a merge patch with `hostnames: null` when there are none).
+    func write(_ desired: JSONValue) async throws {
+        var spec = desired.objectValue ?? [:]
+        if spec["hostnames"] == nil { spec["hostnames"] = .null }
+        _ = try await workload.kube.mergePatch(path, ["spec": .object(spec)])
     }
 }
 
 /// The `kubernetes` provider: no traffic object; the apex service switches to the primary at promotion (blue/green).
 struct KubernetesRouter: Router {
-    func reconcile() async throws -> (primary: Int, canary: Int) { (100, 0) }
-    func weights() async throws -> (primary: Int, canary: Int) { (100, 0) }
-    func setWeights(primary: Int, canary: Int) async throws {}
+    func reconcile() async throws -> Routes { Routes(primary: 100, canary: 0) }
+    func setRoutes(primary: Int, canary: Int, mirrored: Bool) async throws {}
 }

@@ -325,7 +325,7 @@ final class Playground: Sendable {
                 )
             }
         }
-        for (_, crd) in CustomResourceDefinitions.all {
+        for crd in CustomResourceDefinitions.playground {
             try await create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
         }
         try await create(

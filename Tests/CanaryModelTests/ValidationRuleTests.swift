@@ -1029,6 +1029,30 @@ struct ValidationRuleTests {
                     + [.set("/spec/analysis/match", [["headers": ["x-canary": ["exact": "a", "prefix": "b"]]]])],
                 .forbidden("spec.analysis.match[0].headers[x-canary]", "may have at most 1 of")
             ),
+            .invalid(
+                "a header prefix, which Gateway API cannot match",
+                Edits.gatewayAPI() + Edits.blueGreen
+                    + [.set("/spec/analysis/match", [["headers": ["x-canary": ["prefix": "in"]]]])],
+                .invalid(
+                    "spec.analysis.match[0].headers[x-canary]",
+                    "exactly or by regex, not by prefix; use exact or regex (a prefix p is the regex ^p.*)"
+                )
+            ),
+            .invalid(
+                "a service match on a method prefix",
+                Edits.gatewayAPI() + [.set("/spec/service/match", [["method": ["prefix": "G"]]])],
+                .invalid("spec.service.match[0].method", "Gateway API matches a method exactly; use exact")
+            ),
+            .valid(
+                "a service match on a path prefix and a query parameter regex",
+                Edits.gatewayAPI()
+                    + [
+                        .set(
+                            "/spec/service/match",
+                            [["uri": ["prefix": "/api"], "queryParams": ["v": ["regex": "2.*"]]]]
+                        )
+                    ]
+            ),
         ]
     )
     func match(_ rule: RuleCase) throws { try check(rule) }
@@ -1220,6 +1244,21 @@ struct ValidationRuleTests {
                 label: "mirrorWeight without mirror",
                 edits: [.set("/spec/analysis/mirrorWeight", 50)],
                 warnings: ["spec.analysis.mirrorWeight has no effect without spec.analysis.mirror: true"]
+            ),
+            WarningCase(
+                label: "mirror with weight steps",
+                edits: Edits.gatewayAPI() + [.set("/spec/analysis/mirror", true)],
+                warnings: [
+                    "spec.analysis.mirror mirrors traffic only in blue/green releases (iterations); "
+                        + "with weight steps it has no effect"
+                ]
+            ),
+            WarningCase(
+                label: "sessionAffinity",
+                edits: Edits.gatewayAPI() + [.set("/spec/analysis/sessionAffinity", ["cookieName": "flagger-cookie"])],
+                warnings: [
+                    "spec.analysis.sessionAffinity is not supported by Fledge: requests are split by weight only"
+                ]
             ),
         ]
     )

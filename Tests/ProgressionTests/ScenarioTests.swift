@@ -350,6 +350,22 @@ struct ScenarioTests {
             // Nothing more happens until a new revision.
             #expect(try await harness.tick() == .idle)
             #expect(try await harness.splitWeights()?.1 == 100)
+            // A new revision waits for the primary, with all traffic still on the canary.
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.2")
+            #expect(try await harness.tick() == .idle)
+            #expect(harness.messages.last?.hasPrefix("podinfo-primary.default not ready:") == true)
+            #expect(try await harness.splitWeights()?.1 == 100)
+            // Once the primary is ready again, the release starts from all traffic on the primary.
+            _ = try await harness.client.patch(
+                "\(harness.deployments)/podinfo-primary",
+                ["spec": ["template": ["metadata": ["annotations": ["playground.fledge.dev/ready": "true"]]]]],
+                type: .merge
+            )
+            try await harness.settle()
+            try await harness.tick()
+            #expect(try await harness.phase() == "Progressing")
+            let restarted = try await harness.splitWeights()
+            #expect(restarted?.0 == 100 && restarted?.1 == 0)
         }
     }
 
