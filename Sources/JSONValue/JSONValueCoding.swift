@@ -88,6 +88,8 @@ final class JSONValueDecoderImpl: Decoder {
     let key: (any CodingKey)?
     /// The members a ``JSONObjectReader`` asked for, in order.
     var keysRead: [String] = []
+    /// How many of the members asked for were present.
+    var keysFound = 0
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     init(value: JSONValue, parent: JSONValueDecoderImpl?, key: (any CodingKey)?) {
@@ -136,22 +138,14 @@ final class JSONValueDecoderImpl: Decoder {
         if T.self == Int32.self { return try unboxInteger(Int32.self) as! T }
         if T.self == Double.self { return try unboxDouble() as! T }
         if T.self == Bool.self { return try unboxBool() as! T }
-        var decoded: T
-        var readDirectly = false
         if let readable = T.self as? any JSONObjectDecodable.Type, case .object(let members) = value {
-            decoded = try readable.init(reading: JSONObjectReader(members: members, decoder: self)) as! T
-            readDirectly = true
-        } else {
-            decoded = try T(from: self)
+            var decoded = try readable.init(reading: JSONObjectReader(members: members, decoder: self))
+            decoded.keepUnread(of: members, read: keysRead, found: keysFound)
+            return decoded as! T
         }
+        var decoded = try T(from: self)
         if var preserving = decoded as? any PreservesUnknownFields, case .object(let members) = value {
-            if readDirectly {
-                var unknown: [String: JSONValue] = [:]
-                for (key, member) in members where !keysRead.contains(key) { unknown[key] = member }
-                preserving.unknownFields = unknown
-            } else {
-                preserving.unknownFields = Self.unknown(members, of: preserving)
-            }
+            preserving.unknownFields = Self.unknown(members, of: preserving)
             decoded = preserving as! T
         }
         return decoded

@@ -129,7 +129,17 @@ final class Recorder: Sendable {
 public final class ProgressionMetrics: Sendable {
     let factory: any MetricsFactory
 
-    public init(factory: any MetricsFactory) { self.factory = factory }
+    /// Metrics written through `factory`; `flagger_info{version, mesh_provider}` is set to 1 when `version` is given.
+    public init(factory: any MetricsFactory, version: String? = nil, meshProvider: String = "linkerd") {
+        self.factory = factory
+        if let version {
+            Gauge(
+                label: "flagger_info",
+                dimensions: [("version", version), ("mesh_provider", meshProvider)],
+                factory: factory
+            ).record(1)
+        }
+    }
 
     func status(_ canary: Canary, _ phase: CanaryPhase) {
         let value: Double

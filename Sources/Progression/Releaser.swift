@@ -173,6 +173,16 @@ public final class Releaser: Sendable {
             recorder.metrics.status(canary, .initialized)
             return .advanced
         }
+        if let action,
+            let reason = Self.inapplicable(
+                action,
+                phase: phase,
+                newRevision: ReleaseRules.revision(status: canary.status, templateHash: hash, configs: configs)
+                    == .changed
+            )
+        {
+            await recorder.warning(canary, "Ignoring \(ReleaseAction.annotation)=\(action.rawValue): \(reason)")
+        }
         if action == .retry, phase == .failed {
             phase = .initialized
             canary.status?.lastAppliedSpec = ""
@@ -916,6 +926,25 @@ public final class Releaser: Sendable {
             "\(KubeAccess.canaries(canary.metadata.namespace ?? "default"))/\(canary.metadata.name ?? "")",
             ["metadata": ["annotations": .object([ReleaseAction.annotation: .null])]]
         )
+    }
+
+    /// Why `action` cannot act in `phase`, or nil when it can.
+    static func inapplicable(_ action: ReleaseAction, phase: CanaryPhase, newRevision: Bool) -> String? {
+        let steerable: [CanaryPhase] = [.progressing, .waiting, .waitingPromotion]
+        switch action {
+        case .promote:
+            if steerable.contains(phase) || newRevision { return nil }
+            if phase == .promoting || phase == .finalising { return "the release is already being promoted" }
+            return "no release is in progress (phase \(phase.rawValue))"
+        case .abort:
+            if steerable.contains(phase) { return nil }
+            if phase == .promoting || phase == .finalising {
+                return "the release passed its analysis and is being promoted; it can no longer be aborted"
+            }
+            return "no release is in progress (phase \(phase.rawValue))"
+        case .retry:
+            return phase == .failed ? nil : "only a Failed release can be retried (phase \(phase.rawValue))"
+        }
     }
 
     static func text(_ readiness: Readiness) -> String {

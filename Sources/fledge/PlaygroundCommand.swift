@@ -269,7 +269,8 @@ final class Playground: Sendable {
                     http: http,
                     clock: clock,
                     metrics: ProgressionMetrics(
-                        factory: PrometheusMetricsFactory(registry: playground.webhookServer.metrics.registry)
+                        factory: PrometheusMetricsFactory(registry: playground.webhookServer.metrics.registry),
+                        version: Fledge.version
                     ),
                     logger: playground.logger
                 ),

@@ -154,7 +154,11 @@ struct ServeCommand: AsyncParsableCommand {
                     ),
                     http: http,
                     clock: ScaledClock(speed: speed),
-                    metrics: ProgressionMetrics(factory: PrometheusMetricsFactory(registry: server.metrics.registry)),
+                    metrics: ProgressionMetrics(
+                        factory: PrometheusMetricsFactory(registry: server.metrics.registry),
+                        version: Fledge.version,
+                        meshProvider: defaultProvider
+                    ),
                     logger: logger
                 ),
                 client: client,

@@ -111,7 +111,10 @@ final class ReleaseHarness: Sendable {
     let logger: Logger
     let namespace = "default"
 
-    init(faults: (@Sendable (APIRequest) -> APIError?)? = nil) async throws {
+    init(
+        faults: (@Sendable (APIRequest) -> APIError?)? = nil,
+        metrics: ProgressionMetrics = ProgressionMetrics(factory: NOOPMetricsHandler.instance)
+    ) async throws {
         cluster = try await ClusterFixture(
             configuration: DevClusterConfiguration(speed: 100, rolloutDelay: .seconds(1), faults: faults)
         )
@@ -125,7 +128,7 @@ final class ReleaseHarness: Sendable {
             configuration: ProgressionConfiguration(metricsServer: receiver.url),
             http: http,
             clock: clock,
-            metrics: ProgressionMetrics(factory: NOOPMetricsHandler.instance),
+            metrics: metrics,
             logger: logger
         )
         try await cluster.installCRDs()
@@ -316,9 +319,10 @@ final class ReleaseHarness: Sendable {
 /// Runs `body` with a fresh harness and always stops it.
 func withHarness(
     faults: (@Sendable (APIRequest) -> APIError?)? = nil,
+    metrics: ProgressionMetrics = ProgressionMetrics(factory: NOOPMetricsHandler.instance),
     _ body: (ReleaseHarness) async throws -> Void
 ) async throws {
-    let harness = try await ReleaseHarness(faults: faults)
+    let harness = try await ReleaseHarness(faults: faults, metrics: metrics)
     do {
         try await body(harness)
     } catch {

@@ -145,6 +145,25 @@ struct WebhookScenarioTests {
             try await annotate("promote")
             try await harness.tick()
             #expect(try await harness.phase() == "Promoting")
+            // An action that cannot act is removed with a warning that says why.
+            try await annotate("abort")
+            try await harness.tick()
+            #expect(
+                harness.messages.contains(
+                    "Ignoring fledge.dev/action=abort: the release passed its analysis and is being promoted; "
+                        + "it can no longer be aborted"
+                )
+            )
+            for _ in 0..<3 where try await harness.phase() != "Succeeded" { try await harness.tick() }
+            #expect(try await harness.phase() == "Succeeded")
+            try await annotate("retry")
+            try await harness.tick()
+            #expect(
+                harness.messages.last
+                    == "Ignoring fledge.dev/action=retry: only a Failed release can be retried (phase Succeeded)"
+            )
+            #expect(try await harness.canary()["metadata", "annotations", ReleaseAction.annotation] == nil)
+            #expect(try await harness.phase() == "Succeeded")
         }
     }
 }
