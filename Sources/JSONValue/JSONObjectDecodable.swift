@@ -50,7 +50,9 @@ public struct JSONObjectReader {
         decoder.keysRead.append(key)
         guard let value = members[key] else { return nil }
         decoder.keysFound += 1
-        return value.isNull ? nil : value
+        // Not `value.isNull ? nil : value`: JSONValue is ExpressibleByNilLiteral, so that `nil` would be `.null`.
+        if value.isNull { return Optional.none }
+        return value
     }
 
     func missing(_ key: String) -> DecodingError {

@@ -54,7 +54,8 @@ struct LeaderElectionTests {
             try await firstTask.value
             var tookOver = false
             while ContinuousClock.now - stopped < .seconds(5) {
-                if second.isLeader {
+                // Leadership is marked before the leader's work starts: wait for both.
+                if second.isLeader, running.withLock({ $0.contains("b") }) {
                     tookOver = true
                     break
                 }
