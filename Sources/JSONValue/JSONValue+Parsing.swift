@@ -85,12 +85,13 @@ struct JSONParser {
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth <= JSONValue.maximumDepth else { throw fail("nesting deeper than \(JSONValue.maximumDepth)") }
         index += 1
-        var members: [String: JSONValue] = [:]
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(members)
+            return .object([:])
         }
+        // Room for a typical Kubernetes object's members up front: growing from empty rehashes every member.
+        var members: [String: JSONValue] = Dictionary(minimumCapacity: 8)
         while true {
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input in an object") }

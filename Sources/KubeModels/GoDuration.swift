@@ -15,38 +15,66 @@ public struct GoDuration: Sendable, Hashable, Comparable, CustomStringConvertibl
     /// The length as a Swift `Duration`.
     public var duration: Duration { .nanoseconds(nanoseconds) }
 
-    static let units: [(String, Double)] = [
-        ("ns", 1), ("us", 1e3), ("µs", 1e3), ("μs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9),
-    ]
-
     /// Parses Go's duration syntax: an optional sign, then one or more decimal numbers each followed by a unit
     /// (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`); `0` alone is zero. Returns `nil` for anything else.
     public init?(_ text: String) {
-        var rest = Substring(text)
+        // Bytes, not Characters: this runs for every interval and timeout of every reviewed Canary.
+        let bytes = Array(text.utf8)
+        var index = 0
         var negative = false
-        if let first = rest.first, first == "-" || first == "+" {
-            negative = first == "-"
-            rest = rest.dropFirst()
+        if let first = bytes.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
+            negative = first == UInt8(ascii: "-")
+            index = 1
         }
-        if rest == "0" {
+        if bytes.count == index + 1, bytes[index] == UInt8(ascii: "0") {
             nanoseconds = 0
             return
         }
-        guard !rest.isEmpty else { return nil }
+        guard index < bytes.count else { return nil }
+        func isNumeric(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) || byte == UInt8(ascii: ".") }
         var total = 0.0
-        while !rest.isEmpty {
-            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
-            guard !number.isEmpty, number != ".", number.filter({ $0 == "." }).count <= 1,
-                let value = Double(number.hasPrefix(".") ? "0" + number : String(number))
+        while index < bytes.count {
+            let numberStart = index
+            var dots = 0
+            while index < bytes.count, isNumeric(bytes[index]) {
+                if bytes[index] == UInt8(ascii: ".") { dots += 1 }
+                index += 1
+            }
+            let number = bytes[numberStart..<index]
+            guard !number.isEmpty, dots <= 1, number.count > dots,
+                let value = Self.decimal(number)
             else { return nil }
-            rest = rest.dropFirst(number.count)
-            let unitText = rest.prefix { !($0.isASCII && ($0.isNumber || $0 == ".")) }
-            guard let unit = Self.units.first(where: { $0.0 == unitText }) else { return nil }
-            rest = rest.dropFirst(unitText.count)
-            total += value * unit.1
+            let unitStart = index
+            while index < bytes.count, !isNumeric(bytes[index]) { index += 1 }
+            guard let scale = Self.scale(of: bytes[unitStart..<index]) else { return nil }
+            total += value * scale
             guard total < 9.223372036854775e18 else { return nil }
         }
         nanoseconds = Int64(negative ? -total : total)
+    }
+
+    /// The value of ASCII digits with at most one `.` (`5`, `1.5`, `.5`, `5.`), rounded as `Double` parses it.
+    static func decimal(_ digits: ArraySlice<UInt8>) -> Double? {
+        var whole: Int64 = 0
+        if !digits.contains(UInt8(ascii: ".")), digits.count <= 15 {
+            for byte in digits { whole = whole * 10 + Int64(byte - 0x30) }
+            return Double(whole)
+        }
+        let text = String(decoding: digits, as: UTF8.self)
+        return Double(text.hasPrefix(".") ? "0" + text : text)
+    }
+
+    /// Nanoseconds per unit: `ns`, `us`, `µs` (micro sign), `μs` (Greek mu), `ms`, `s`, `m`, `h`.
+    static func scale(of unit: ArraySlice<UInt8>) -> Double? {
+        switch Array(unit) {
+        case [0x6E, 0x73]: return 1
+        case [0x75, 0x73], [0xC2, 0xB5, 0x73], [0xCE, 0xBC, 0x73]: return 1e3
+        case [0x6D, 0x73]: return 1e6
+        case [0x73]: return 1e9
+        case [0x6D]: return 60e9
+        case [0x68]: return 3600e9
+        default: return nil
+        }
     }
 
     /// Go's rendering: `1m30s`, `500ms`, `1h0m0s`, `0s`.
