@@ -144,6 +144,12 @@ struct SemanticChecks {
                 .notSupported(path.child("apiVersion").description, .string(apiVersion), supported: ["apps/v1"])
             )
         }
+        if target.kind == "DaemonSet" {
+            warnings.append(
+                "\(path.child("kind")): Fledge does not release DaemonSets yet; "
+                    + "this Canary will wait with a warning event until its target is a Deployment"
+            )
+        }
         let name = target.name
         if name.isEmpty {
             errors.append(.required(path.child("name").description, "name of the Deployment to release"))

@@ -31,6 +31,12 @@ struct Workload {
     }
 
     func target() async throws -> JSONValue {
+        if let kind = canary.spec.targetRef.kind, kind != "Deployment" {
+            throw ReleaseError(
+                "\(kind) \(targetName).\(namespace) cannot be released: Fledge releases Deployments only "
+                    + "(set spec.targetRef.kind: Deployment)"
+            )
+        }
         guard let target = try await kube.get("\(KubeAccess.deployments(namespace))/\(targetName)") else {
             throw ReleaseError("\(canary.spec.targetRef.kind ?? "Deployment") \(targetName).\(namespace) not found")
         }

@@ -1254,6 +1254,14 @@ struct ValidationRuleTests {
                 ]
             ),
             WarningCase(
+                label: "a DaemonSet target",
+                edits: [.set("/spec/targetRef/kind", "DaemonSet")],
+                warnings: [
+                    "spec.targetRef.kind: Fledge does not release DaemonSets yet; "
+                        + "this Canary will wait with a warning event until its target is a Deployment"
+                ]
+            ),
+            WarningCase(
                 label: "sessionAffinity",
                 edits: Edits.gatewayAPI() + [.set("/spec/analysis/sessionAffinity", ["cookieName": "flagger-cookie"])],
                 warnings: [

@@ -427,4 +427,22 @@ struct ScenarioTests {
             #expect(Set(ports) == expected)
         }
     }
+
+    @Test("a DaemonSet target is not released: a warning event says so and nothing is created")
+    func daemonSetTarget() async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary(
+                [:],
+                spec: ["targetRef": ["apiVersion": "apps/v1", "kind": "DaemonSet", "name": "podinfo"]]
+            )
+            #expect(try await harness.tick() == .idle)
+            #expect(
+                harness.messages.last
+                    == "DaemonSet podinfo.default cannot be released: Fledge releases Deployments only "
+                    + "(set spec.targetRef.kind: Deployment)"
+            )
+            #expect(try await harness.client.getIfPresent("\(harness.deployments)/podinfo-primary") == nil)
+        }
+    }
 }
