@@ -69,7 +69,10 @@ public final class ProgressionWorker: Service, Sendable {
                         // A new or edited Canary runs now; its own status writes do not reschedule it.
                         let generation = change.object["metadata", "generation"]?.intValue
                         let observed = change.object["status", "observedGeneration"]?.intValue
-                        if observed == nil || generation != observed || change.object["status", "phase"] == nil {
+                        let deleting = change.object["metadata", "deletionTimestamp"] != nil
+                        if observed == nil || generation != observed || change.object["status", "phase"] == nil
+                            || deleting
+                        {
                             self.schedule.schedule(
                                 key,
                                 at: self.clock.now(),

@@ -113,7 +113,15 @@ public final class Releaser: Sendable {
             logger.error("cannot decode the Canary", metadata: ["canary": "\(name).\(namespace)", "error": "\(error)"])
             return .idle
         }
-        if canary.metadata.deletionTimestamp != nil { return .gone }
+        if canary.metadata.deletionTimestamp != nil {
+            guard canary.metadata.finalizers?.contains(Workload.finalizer) == true else { return .gone }
+            do {
+                return try await finalize(canary, json: json)
+            } catch {
+                await recorder.warning(canary, "\(error)")
+                return .idle
+            }
+        }
         if canary.spec.suspend == true {
             logger.info("skipping canary run as object is suspended", metadata: ["canary": "\(canary.qualifiedName)"])
             return .idle
@@ -126,8 +134,40 @@ public final class Releaser: Sendable {
         }
     }
 
+    /// A Canary being deleted with `revertOnDeletion`: the target back in service, then the finalizer removed.
+    func finalize(_ canary: Canary, json: JSONValue) async throws -> TickOutcome {
+        let workload = Workload(kube: kube, canary: canary, canaryJSON: json)
+        let router = workload.router(defaultProvider: configuration.defaultProvider)
+        let threshold = canary.spec.effectiveAnalysis?.canaryReadyThreshold ?? 100
+        if let waiting = try await workload.revert(router: router, readyThreshold: threshold) {
+            await recorder.info(canary, "Reverting \(canary.qualifiedName) before deletion: \(waiting)")
+            return .advanced
+        }
+        await recorder.info(
+            canary,
+            "Reverted \(canary.spec.targetRef.name).\(workload.namespace): all traffic to it, Canary \(canary.qualifiedName) finalized"
+        )
+        try await setFinalizer(canary, present: false)
+        return .gone
+    }
+
+    /// Adds or removes Flagger's finalizer, keeping every other finalizer (the resourceVersion guards the list).
+    func setFinalizer(_ canary: Canary, present: Bool) async throws {
+        var finalizers = canary.metadata.finalizers ?? []
+        let has = finalizers.contains(Workload.finalizer)
+        guard has != present else { return }
+        if present { finalizers.append(Workload.finalizer) } else { finalizers.removeAll { $0 == Workload.finalizer } }
+        var metadata: JSONValue = ["finalizers": finalizers.isEmpty ? .null : .array(finalizers.map { .string($0) })]
+        if let version = canary.metadata.resourceVersion { metadata.setMember(["resourceVersion"], .string(version)) }
+        _ = try await kube.mergePatch(
+            "\(KubeAccess.canaries(canary.metadata.namespace ?? "default"))/\(canary.metadata.name ?? "")",
+            ["metadata": metadata]
+        )
+    }
+
     func advance(_ canary: Canary, json: JSONValue) async throws -> TickOutcome {
         var canary = canary
+        try await setFinalizer(canary, present: canary.spec.revertOnDeletion == true)
         let action = canary.metadata.annotations?[ReleaseAction.annotation].flatMap(ReleaseAction.init(rawValue:))
         if action != nil { try await clearAction(canary) }
         let workload = Workload(kube: kube, canary: canary, canaryJSON: json)

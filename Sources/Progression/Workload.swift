@@ -366,11 +366,74 @@ struct Workload {
                 "apiVersion": "v1", "kind": "Service", "metadata": metadata,
                 "spec": ["type": "ClusterIP", "selector": [label.key: .string(selectorValue)], "ports": .array(ports)],
             ]
+            let path = "\(KubeAccess.services(namespace))/\(name)"
+            if let existing = try await kube.get(path), !isOwned(existing) {
+                // A Service the Canary did not create (the user's own apex): only its selector and ports are taken
+                // over; its metadata stays the user's, so deleting the Canary never deletes it.
+                if existing["spec", "selector"] != desired["spec", "selector"]
+                    || !Self.samePorts(existing["spec", "ports"], desired["spec", "ports"])
+                {
+                    _ = try await kube.mergePatch(
+                        path,
+                        ["spec": ["selector": desired["spec", "selector"] ?? [:], "ports": .array(ports)]]
+                    )
+                }
+                continue
+            }
             _ = try await kube.apply(KubeAccess.services(namespace), name: name, desired) { existing, desired in
                 existing["spec", "selector"] == desired["spec", "selector"]
                     && Self.samePorts(existing["spec", "ports"], desired["spec", "ports"])
             }
         }
+    }
+
+    /// Whether `object` is controlled by this Canary (its owner reference says so).
+    func isOwned(_ object: JSONValue) -> Bool {
+        (object["metadata", "ownerReferences"]?.arrayValue ?? []).contains {
+            $0["kind"] == "Canary" && $0["name"]?.stringValue == canary.metadata.name
+                && $0["apiVersion"]?.stringValue?.hasPrefix("flagger.app/") == true
+        }
+    }
+
+    // MARK: - Revert on deletion
+
+    /// Flagger's finalizer name, so a Canary moved between Flagger and Fledge keeps working.
+    static let finalizer = "finalizer.flagger.app"
+
+    /// Puts the target back in service before the Canary goes (`revertOnDeletion`): the target scaled up, all traffic
+    /// to it, and an apex Service the Canary did not create pointing at it again (from kubectl's last-applied
+    /// configuration when there is one). Returns nil when done, else what it is waiting for.
+    func revert(router: any Router, readyThreshold: Int) async throws -> String? {
+        let target = try await target()
+        if (target["spec", "replicas"]?.intValue ?? 1) == 0 {
+            try await scaleUpTarget(target, primary: try await primary())
+            return "scaling \(targetName).\(namespace) up"
+        }
+        if case .waiting(let why) = ReleaseRules.deploymentReadiness(target, threshold: readyThreshold) {
+            return "\(targetName).\(namespace) not ready: \(why)"
+        }
+        try await router.setWeights(primary: 0, canary: 100)
+        let label = try selector(of: target)
+        let path = "\(KubeAccess.services(namespace))/\(apexName)"
+        if let apex = try await kube.get(path), !isOwned(apex) {
+            var selector: JSONValue = [label.key: .string(label.value)]
+            if let applied = apex["metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration"]?
+                .stringValue,
+                let original = try? JSONValue(parsing: applied),
+                let originalSelector = original["spec", "selector"], case .object = originalSelector
+            {
+                selector = originalSelector
+            }
+            if apex["spec", "selector"] != selector {
+                // A merge patch merges selectors: null out the keys the restored selector does not have.
+                var patch = selector.objectValue ?? [:]
+                for key in (apex["spec", "selector"]?.objectValue ?? [:]).keys where patch[key] == nil {
+                    patch[key] = .null
+                }
+                _ = try await kube.mergePatch(path, ["spec": ["selector": .object(patch)]])
+            }
+        }
+        return nil
     }
 
     static func samePorts(_ a: JSONValue?, _ b: JSONValue?) -> Bool {
