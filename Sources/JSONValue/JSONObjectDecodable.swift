@@ -45,10 +45,11 @@ public struct JSONObjectReader {
         self.decoder = decoder
     }
 
-    /// The member `key` when present and not null; records that it was asked for.
+    /// The member `key` when present and not null; records that it was read.
     func member(_ key: String) -> JSONValue? {
-        decoder.keysRead.append(key)
         guard let value = members[key] else { return nil }
+        // Only members that are there matter for telling the unread ones apart.
+        decoder.keysRead.append(key)
         decoder.keysFound += 1
         // Not `value.isNull ? nil : value`: JSONValue is ExpressibleByNilLiteral, so that `nil` would be `.null`.
         if value.isNull { return Optional.none }
