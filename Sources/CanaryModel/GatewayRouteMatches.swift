@@ -24,12 +24,24 @@ public enum GatewayRouteMatches {
         for (index, request) in matches.enumerated() {
             let here = path.index(index)
             var match: [String: JSONValue] = [:]
+            let problemsBefore = problems.count
+            for key in (request.objectValue ?? [:]).keys.sorted() where !supported.contains(key) {
+                problems.append(
+                    Problem(
+                        path: here.child(key),
+                        value: request[key] ?? .null,
+                        message: "Gateway API cannot match requests on \(key); match on uri, method, headers or "
+                            + "queryParams, or remove it"
+                    )
+                )
+            }
+            // As Flagger: the first non-empty of exact, prefix, regex.
             if let uri = request["uri"]?.objectValue {
-                if let exact = uri["exact"] {
+                if let exact = nonEmpty(uri["exact"]) {
                     match["path"] = ["type": "Exact", "value": exact]
-                } else if let prefix = uri["prefix"] {
+                } else if let prefix = nonEmpty(uri["prefix"]) {
                     match["path"] = ["type": "PathPrefix", "value": prefix]
-                } else if let regex = uri["regex"] {
+                } else if let regex = nonEmpty(uri["regex"]) {
                     match["path"] = ["type": "RegularExpression", "value": regex]
                 } else {
                     problems.append(
@@ -42,7 +54,7 @@ public enum GatewayRouteMatches {
                 }
             }
             if let method = request["method"]?.objectValue {
-                if let exact = method["exact"] {
+                if let exact = nonEmpty(method["exact"]) {
                     match["method"] = exact
                 } else {
                     problems.append(
@@ -59,12 +71,12 @@ public enum GatewayRouteMatches {
                 var converted: [JSONValue] = []
                 for name in selectors.keys.sorted() {
                     let selector = selectors[name]?.objectValue ?? [:]
-                    if let exact = selector["exact"] {
+                    if let exact = nonEmpty(selector["exact"]) {
                         converted.append(["name": .string(name), "type": "Exact", "value": exact])
-                    } else if let regex = selector["regex"] {
+                    } else if let regex = nonEmpty(selector["regex"]) {
                         converted.append(["name": .string(name), "type": "RegularExpression", "value": regex])
                     } else {
-                        let kind = selector.keys.sorted().first ?? "an empty selector"
+                        let kind = selector.keys.sorted().first { nonEmpty(selector[$0]) != nil } ?? "an empty selector"
                         problems.append(
                             Problem(
                                 path: here.child(field).key(name),
@@ -78,9 +90,30 @@ public enum GatewayRouteMatches {
                 }
                 if !converted.isEmpty { match[key] = .array(converted) }
             }
-            if !match.isEmpty { converted.append(.object(match)) }
+            if !match.isEmpty {
+                converted.append(.object(match))
+            } else if problems.count == problemsBefore {
+                problems.append(
+                    Problem(
+                        path: here,
+                        value: request,
+                        message: "selects no requests; give it a uri, method, header or query parameter, or remove it"
+                    )
+                )
+            }
         }
         return (converted, problems)
+    }
+
+    /// The members of an Istio HTTPMatchRequest that have a Gateway API equivalent (`name` only labels the match).
+    static let supported: Set<String> = ["name", "uri", "method", "headers", "queryParams"]
+
+    /// A selector's value when it is a non-empty string (Flagger skips empty ones); other types are kept for the
+    /// schema to refuse.
+    static func nonEmpty(_ value: JSONValue?) -> JSONValue? {
+        guard let value, !value.isNull else { return nil }
+        if let text = value.stringValue, text.isEmpty { return nil }
+        return value
     }
 
     /// Every analysis match combined with every service match: the service's path (and method) with the

@@ -139,14 +139,18 @@ public final class Releaser: Sendable {
         let workload = Workload(kube: kube, canary: canary, canaryJSON: json)
         let router = workload.router(defaultProvider: configuration.defaultProvider)
         let threshold = canary.spec.effectiveAnalysis?.canaryReadyThreshold ?? 100
-        if let waiting = try await workload.revert(router: router, readyThreshold: threshold) {
-            await recorder.info(canary, "Reverting \(canary.qualifiedName) before deletion: \(waiting)")
+        switch try await workload.revert(router: router, readyThreshold: threshold) {
+        case .waiting(let why):
+            await recorder.info(canary, "Reverting \(canary.qualifiedName) before deletion: \(why)")
             return .advanced
+        case .done:
+            await recorder.info(
+                canary,
+                "Reverted \(canary.spec.targetRef.name).\(workload.namespace): all traffic to it, Canary \(canary.qualifiedName) finalized"
+            )
+        case .nothingToRevert(let why):
+            await recorder.info(canary, "Nothing to revert for \(canary.qualifiedName) (\(why)), Canary finalized")
         }
-        await recorder.info(
-            canary,
-            "Reverted \(canary.spec.targetRef.name).\(workload.namespace): all traffic to it, Canary \(canary.qualifiedName) finalized"
-        )
         try await setFinalizer(canary, present: false)
         return .gone
     }
@@ -167,13 +171,16 @@ public final class Releaser: Sendable {
 
     func advance(_ canary: Canary, json: JSONValue) async throws -> TickOutcome {
         var canary = canary
-        try await setFinalizer(canary, present: canary.spec.revertOnDeletion == true)
+        let revertOnDeletion = canary.spec.revertOnDeletion == true
+        if !revertOnDeletion { try await setFinalizer(canary, present: false) }
         let action = canary.metadata.annotations?[ReleaseAction.annotation].flatMap(ReleaseAction.init(rawValue:))
         if action != nil { try await clearAction(canary) }
         let workload = Workload(kube: kube, canary: canary, canaryJSON: json)
         let analysis = canary.spec.effectiveAnalysis ?? CanaryAnalysis()
         let skipAnalysis = canary.spec.skipAnalysis == true
         let target = try await workload.target()
+        // The finalizer only once there is a target to revert to, so a Canary that never found one deletes at once.
+        if revertOnDeletion { try await setFinalizer(canary, present: true) }
         var phase = canary.status?.phase ?? .initializing
         // The apex service moves to the primary only once the primary is ready (initialisation); afterwards all
         // three are reconciled in one pass.
@@ -258,6 +265,12 @@ public final class Releaser: Sendable {
         }
         // A new revision: confirm, scale up, start progressing.
         if !inRelease || phase == .waiting {
+            // A release starts from all traffic on the primary (after a failed promotion the canary carried it), and
+            // so does the wait for confirm-rollout: the new revision takes no traffic before its analysis.
+            if routes != Routes(primary: 100, canary: 0) {
+                try await router.setWeights(primary: 100, canary: 0)
+                recorder.metrics.weight(canary, primary: 100, canary: 0)
+            }
             if action != .promote, !(await runGates(canary, type: "confirm-rollout", phase: phase)) {
                 if phase != .waiting {
                     _ = try await writeStatus(canary, phase: .waiting)
@@ -267,11 +280,6 @@ public final class Releaser: Sendable {
                     )
                 }
                 return .idle
-            }
-            // A release starts from all traffic on the primary (after a failed promotion the canary carried it).
-            if routes != Routes(primary: 100, canary: 0), phase != .waiting {
-                try await router.setWeights(primary: 100, canary: 0)
-                recorder.metrics.weight(canary, primary: 100, canary: 0)
             }
             await recorder.info(
                 canary,
@@ -308,6 +316,12 @@ public final class Releaser: Sendable {
             return .advanced
         }
 
+        // `fledge abort` needs no ready canary.
+        if action == .abort, [.progressing, .waitingPromotion].contains(phase) {
+            await recorder.warning(canary, "Rolling back \(canary.qualifiedName) aborted by fledge abort")
+            try await rollback(canary, workload: workload, router: router)
+            return .advanced
+        }
         // The canary must be ready (and may not take longer than progressDeadlineSeconds: we differ from Flagger).
         var readiness = ReleaseRules.deploymentReadiness(target, threshold: analysis.canaryReadyThreshold ?? 100)
         if case .waiting(let why) = readiness, phase == .progressing {
@@ -325,6 +339,12 @@ public final class Releaser: Sendable {
                 canary,
                 "canary deployment \(canary.spec.targetRef.name).\(workload.namespace) not ready: \(why)"
             )
+            if action == .promote {
+                await recorder.warning(
+                    canary,
+                    "Ignoring \(ReleaseAction.annotation)=promote: the canary is not ready; run it again once it is"
+                )
+            }
             return .idle
         }
         var retriable = true
@@ -358,13 +378,8 @@ public final class Releaser: Sendable {
             return .advanced
         }
 
-        // Manual rollback: a rollback hook that answers success, or `fledge abort`.
+        // Manual rollback: a rollback hook that answers success (`fledge abort` is obeyed above).
         if [.progressing, .waiting, .waitingPromotion].contains(phase) {
-            if action == .abort {
-                await recorder.warning(canary, "Rolling back \(canary.qualifiedName) aborted by fledge abort")
-                try await rollback(canary, workload: workload, router: router)
-                return .advanced
-            }
             if await rollbackRequested(canary) {
                 await recorder.warning(canary, "Rolling back \(canary.qualifiedName) manual webhook invoked")
                 await recorder.alert(canary, "Rolling back manual webhook invoked", severity: "warn")
@@ -577,6 +592,20 @@ public final class Releaser: Sendable {
         let analysis = canary.spec.effectiveAnalysis ?? CanaryAnalysis()
         let done = canary.status?.iterations ?? 0
         let wanted = max(analysis.iterations ?? 1, 1)
+        // Never send all traffic to the canary when the selection cannot be written (the webhook refuses such a
+        // Canary; this one got past it): roll back with the reason.
+        let selection = GatewayRouteMatches.convert(analysis.match ?? [], at: FieldPath("spec.analysis.match"))
+        if !selection.problems.isEmpty || selection.matches.isEmpty {
+            let why =
+                selection.problems.first.map { "\($0.path): \($0.message)" }
+                ?? "spec.analysis.match selects no requests"
+            await recorder.warning(
+                canary,
+                "Rolling back \(canary.qualifiedName) A/B selection cannot be routed: \(why)"
+            )
+            try await rollback(canary, workload: workload, router: router)
+            return
+        }
         if done < wanted, !promoteNow {
             try await router.setWeights(primary: 0, canary: 100)
             recorder.metrics.weight(canary, primary: 0, canary: 100)

@@ -231,8 +231,9 @@ struct HTTPRouteRouter: Router {
         if let existing = try await workload.kube.get(path) {
             let current = Self.read(existing, primary: primaryService, canary: canaryService)
             let desired = spec(current)
-            // The API server adds defaults (parentRefs' group and kind, for one): compare only what we write.
-            if !desired.isContained(in: existing["spec"] ?? .null) {
+            // The API server adds defaults (parentRefs' group and kind, for one): compare only what we write, plus
+            // the members we own and left out, which must be absent.
+            if !Self.comparable(desired).isContained(in: existing["spec"] ?? .null) {
                 try await write(desired)
             }
             return current
@@ -247,6 +248,30 @@ struct HTTPRouteRouter: Router {
         ]
         _ = try await workload.kube.create(collection, route)
         return Routes(primary: 100, canary: 0)
+    }
+
+    /// `desired` as compared with the live spec: an explicit null for each owned member it leaves out (hostnames;
+    /// each rule's filters and timeouts), so one removed from the Canary is removed from the route too; and without
+    /// a mirror's `percent`, which Gateway API CRDs before v1.2 prune (the weights' writes set it anyway).
+    static func comparable(_ desired: JSONValue) -> JSONValue {
+        var spec = desired
+        if spec["hostnames"] == nil { spec.setMember(["hostnames"], .null) }
+        let rules = (spec["rules"]?.arrayValue ?? []).map { rule in
+            var rule = rule
+            if rule["timeouts"] == nil { rule.setMember(["timeouts"], .null) }
+            let filters = (rule["filters"]?.arrayValue ?? []).map { filter in
+                var filter = filter
+                if filter["type"] == "RequestMirror", var mirror = filter["requestMirror"]?.objectValue {
+                    mirror["percent"] = nil
+                    filter.setMember(["requestMirror"], .object(mirror))
+                }
+                return filter
+            }
+            rule.setMember(["filters"], filters.isEmpty ? .null : .array(filters))
+            return rule
+        }
+        spec.setMember(["rules"], .array(rules))
+        return spec
     }
 
     /// Routes of an HTTPRoute: the weights of the rule with both backends, and whether a rule mirrors to the

@@ -375,7 +375,12 @@ struct Workload {
                 {
                     _ = try await kube.mergePatch(
                         path,
-                        ["spec": ["selector": desired["spec", "selector"] ?? [:], "ports": .array(ports)]]
+                        [
+                            "spec": [
+                                "selector": Self.replacingSelector(existing, with: desired["spec", "selector"] ?? [:]),
+                                "ports": .array(ports),
+                            ]
+                        ]
                     )
                 }
                 continue
@@ -400,20 +405,51 @@ struct Workload {
     /// Flagger's finalizer name, so a Canary moved between Flagger and Fledge keeps working.
     static let finalizer = "finalizer.flagger.app"
 
+    /// How far `revert` got.
+    enum RevertProgress: Equatable {
+        /// Call again next tick.
+        case waiting(String)
+        /// The target serves all traffic.
+        case done
+        /// There is nothing to put back (no Deployment target): the Canary may go.
+        case nothingToRevert(String)
+    }
+
     /// Puts the target back in service before the Canary goes (`revertOnDeletion`): the target scaled up, all traffic
     /// to it, and an apex Service the Canary did not create pointing at it again (from kubectl's last-applied
-    /// configuration when there is one). Returns nil when done, else what it is waiting for.
-    func revert(router: any Router, readyThreshold: Int) async throws -> String? {
-        let target = try await target()
+    /// configuration when there is one).
+    func revert(router: any Router, readyThreshold: Int) async throws -> RevertProgress {
+        if let kind = canary.spec.targetRef.kind, kind != "Deployment" {
+            return .nothingToRevert("\(kind) targets are not released by Fledge")
+        }
+        guard let target = try await kube.get("\(KubeAccess.deployments(namespace))/\(targetName)") else {
+            return .nothingToRevert("Deployment \(targetName).\(namespace) not found")
+        }
+        guard let label = ReleaseRules.selectorLabel(of: target) else {
+            return .nothingToRevert(
+                "Deployment \(targetName).\(namespace) has no app, name or app.kubernetes.io/name selector"
+            )
+        }
         if (target["spec", "replicas"]?.intValue ?? 1) == 0 {
             try await scaleUpTarget(target, primary: try await primary())
-            return "scaling \(targetName).\(namespace) up"
+            return .waiting("scaling \(targetName).\(namespace) up")
         }
-        if case .waiting(let why) = ReleaseRules.deploymentReadiness(target, threshold: readyThreshold) {
-            return "\(targetName).\(namespace) not ready: \(why)"
+        switch ReleaseRules.deploymentReadiness(target, threshold: readyThreshold) {
+        case .ready: break
+        case .waiting(let why): return .waiting("\(targetName).\(namespace) not ready: \(why)")
+        case .failed(let why):
+            // Routing everything to a workload that will not become ready would be an outage: keep waiting, and say
+            // how to delete without the revert.
+            return .waiting(
+                "\(targetName).\(namespace) not ready: \(why); fix it, or remove the finalizer "
+                    + "\(Self.finalizer) to delete the Canary without reverting"
+            )
         }
-        try await router.setWeights(primary: 0, canary: 100)
-        let label = try selector(of: target)
+        do {
+            try await router.setWeights(primary: 0, canary: 100)
+        } catch let error as KubeAPIError where error.reason == .notFound {
+            // No traffic object (never initialised, or already gone): nothing routes to the primary through it.
+        }
         let path = "\(KubeAccess.services(namespace))/\(apexName)"
         if let apex = try await kube.get(path), !isOwned(apex) {
             var selector: JSONValue = [label.key: .string(label.value)]
@@ -425,15 +461,22 @@ struct Workload {
                 selector = originalSelector
             }
             if apex["spec", "selector"] != selector {
-                // A merge patch merges selectors: null out the keys the restored selector does not have.
-                var patch = selector.objectValue ?? [:]
-                for key in (apex["spec", "selector"]?.objectValue ?? [:]).keys where patch[key] == nil {
-                    patch[key] = .null
-                }
-                _ = try await kube.mergePatch(path, ["spec": ["selector": .object(patch)]])
+                _ = try await kube.mergePatch(
+                    path,
+                    ["spec": ["selector": Self.replacingSelector(apex, with: selector)]]
+                )
             }
         }
-        return nil
+        return .done
+    }
+
+    /// A merge patch merges maps: the desired selector plus a null for every live key it does not have.
+    static func replacingSelector(_ service: JSONValue, with selector: JSONValue) -> JSONValue {
+        var patch = selector.objectValue ?? [:]
+        for key in (service["spec", "selector"]?.objectValue ?? [:]).keys where patch[key] == nil {
+            patch[key] = .null
+        }
+        return .object(patch)
     }
 
     static func samePorts(_ a: JSONValue?, _ b: JSONValue?) -> Bool {

@@ -1039,6 +1039,26 @@ struct ValidationRuleTests {
                 )
             ),
             .invalid(
+                "an A/B match on source labels, which Gateway API cannot express",
+                Edits.gatewayAPI() + Edits.blueGreen
+                    + [.set("/spec/analysis/match", [["sourceLabels": ["app": "frontend"]]])],
+                .invalid(
+                    "spec.analysis.match[0].sourceLabels",
+                    "Gateway API cannot match requests on sourceLabels; match on uri, method, headers or queryParams"
+                )
+            ),
+            .invalid(
+                "withoutHeaders beside a header that can be matched",
+                Edits.gatewayAPI() + Edits.blueGreen
+                    + [
+                        .set(
+                            "/spec/analysis/match",
+                            [["headers": ["x-canary": ["exact": "a"]], "withoutHeaders": ["x-b": ["exact": "1"]]]]
+                        )
+                    ],
+                .invalid("spec.analysis.match[0].withoutHeaders", "Gateway API cannot match requests on withoutHeaders")
+            ),
+            .invalid(
                 "a service match on a method prefix",
                 Edits.gatewayAPI() + [.set("/spec/service/match", [["method": ["prefix": "G"]]])],
                 .invalid("spec.service.match[0].method", "Gateway API matches a method exactly; use exact")

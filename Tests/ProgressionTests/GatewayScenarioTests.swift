@@ -146,6 +146,61 @@ struct GatewayScenarioTests {
         }
     }
 
+    @Test("an A/B selection Gateway API cannot express is rolled back, never given all the traffic")
+    func abTestingUnroutable() async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            // Only a webhook-bypassing client can store this: the admission webhook refuses it.
+            try await harness.installCanary(
+                ["stepWeight": nil, "maxWeight": nil, "iterations": 2, "match": [["sourceLabels": ["app": "web"]]]],
+                spec: ["provider": "gatewayapi:v1", "service": Self.service]
+            )
+            try await harness.initialise()
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            for _ in 0..<2 { try await harness.tick() }
+            #expect(try await harness.phase() == "Failed")
+            #expect(try await rules(harness).first == "100/0")
+            #expect(
+                harness.messages.contains(
+                    "Rolling back podinfo.default A/B selection cannot be routed: spec.analysis.match[0].sourceLabels: "
+                        + "Gateway API cannot match requests on sourceLabels; match on uri, method, headers or "
+                        + "queryParams, or remove it"
+                )
+            )
+        }
+    }
+
+    @Test("hostnames, filters and timeouts removed from the Canary are removed from the HTTPRoute")
+    func removedMembers() async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            var service = Self.service
+            service.setMember(["hosts"], ["app.example.com"])
+            service.setMember(["timeout"], "15s")
+            service.setMember(["headers"], ["request": ["set": ["x-env": "prod"]]])
+            try await harness.installCanary([:], spec: ["provider": "gatewayapi:v1", "service": service])
+            try await harness.initialise()
+            let before = try await route(harness)
+            #expect(before["spec", "hostnames"] == ["app.example.com"])
+            #expect(before["spec", "rules"]?[0]?["timeouts"] == ["request": "15s"])
+            #expect(before["spec", "rules"]?[0]?["filters"]?[0]?["type"] == "RequestHeaderModifier")
+            _ = try await harness.client.patch(
+                "\(harness.canaries)/podinfo",
+                ["spec": ["service": ["hosts": nil, "timeout": nil, "headers": nil]]],
+                type: .merge
+            )
+            try await harness.tick()
+            let after = try await route(harness)
+            #expect(after["spec", "hostnames"] == nil)
+            #expect(after["spec", "rules"]?[0]?["timeouts"] == nil)
+            #expect(after["spec", "rules"]?[0]?["filters"] == nil)
+            // And then it stays put.
+            let version = after["metadata", "resourceVersion"]
+            try await harness.tick()
+            #expect(try await route(harness)["metadata", "resourceVersion"] == version)
+        }
+    }
+
     @Test("blue/green mirroring: the canary gets a copy of every request during the checks, then all the traffic")
     func mirroring() async throws {
         try await withHarness { harness in

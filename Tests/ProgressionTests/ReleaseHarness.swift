@@ -281,6 +281,27 @@ final class ReleaseHarness: Sendable {
         )
     }
 
+    /// Makes the simulated pods of Deployment `name` ready or never ready (a template change: a new rollout), with
+    /// an optional progress deadline.
+    func setReady(_ name: String, _ ready: Bool, progressDeadlineSeconds: Int? = nil) async throws {
+        var spec: JSONValue = [
+            "template": ["metadata": ["annotations": ["playground.fledge.dev/ready": .string("\(ready)")]]]
+        ]
+        if let progressDeadlineSeconds {
+            spec.setMember(["progressDeadlineSeconds"], .int(Int64(progressDeadlineSeconds)))
+        }
+        _ = try await client.patch("\(deployments)/\(name)", ["spec": spec], type: .merge)
+    }
+
+    /// Asks for a release action, as `fledge promote|abort|retry` does.
+    func annotate(_ action: String) async throws {
+        _ = try await client.patch(
+            "\(canaries)/podinfo",
+            ["metadata": ["annotations": [.init(stringLiteral: ReleaseAction.annotation): .string(action)]]],
+            type: .merge
+        )
+    }
+
     /// Waits until the Deployment `name` reports a Progressing condition with `reason`.
     func waitForCondition(_ name: String, reason: String) async throws {
         for _ in 0..<500 {

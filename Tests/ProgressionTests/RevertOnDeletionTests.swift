@@ -92,4 +92,74 @@ struct RevertOnDeletionTests {
             #expect(try await harness.replicas("podinfo") == 0)
         }
     }
+
+    @Test("a Canary without a target gets no finalizer, and one whose target went away is finalized at once")
+    func noTarget() async throws {
+        try await withHarness { harness in
+            try await harness.installCanary([:], spec: ["revertOnDeletion": true])
+            #expect(try await harness.tick() == .idle)
+            #expect(try await harness.canary()["metadata", "finalizers"] == nil)
+            try await harness.client.delete("\(harness.canaries)/podinfo")
+            #expect(try await waitUntilGone(harness, "\(harness.canaries)/podinfo"))
+
+            try await harness.installWorkload()
+            try await harness.installCanary([:], spec: ["revertOnDeletion": true])
+            try await harness.initialise()
+            #expect(try await harness.canary()["metadata", "finalizers"] == ["finalizer.flagger.app"])
+            try await harness.client.delete("\(harness.deployments)/podinfo")
+            try await harness.client.delete("\(harness.canaries)/podinfo")
+            #expect(try await harness.tick() == .gone)
+            #expect(
+                harness.messages.last
+                    == "Nothing to revert for podinfo.default (Deployment podinfo.default not found), Canary finalized"
+            )
+            #expect(try await waitUntilGone(harness, "\(harness.canaries)/podinfo"))
+        }
+    }
+
+    @Test("a target that cannot become ready gets no traffic; the message says how to delete without the revert")
+    func failedTarget() async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary([:], spec: ["revertOnDeletion": true])
+            try await harness.initialise()
+            try await harness.setReady("podinfo", false, progressDeadlineSeconds: 1)
+            try await harness.client.delete("\(harness.canaries)/podinfo")
+            #expect(try await harness.tick() == .advanced)
+            #expect(try await harness.replicas("podinfo") == 1)
+            try await harness.waitForCondition("podinfo", reason: "ProgressDeadlineExceeded")
+            #expect(try await harness.tick() == .advanced)
+            #expect(
+                harness.messages.last?.hasSuffix(
+                    "remove the finalizer finalizer.flagger.app to delete the Canary without reverting"
+                ) == true
+            )
+            let split = try await harness.splitWeights()
+            #expect(split?.0 == 100 && split?.1 == 0)
+            #expect(try await harness.client.getIfPresent("\(harness.canaries)/podinfo") != nil)
+        }
+    }
+
+    @Test("a user's apex Service with extra selector keys is taken over once, not patched on every tick")
+    func extraSelectorKeys() async throws {
+        try await withHarness { harness in
+            _ = try await harness.client.create(
+                Self.services,
+                [
+                    "metadata": ["name": "podinfo"],
+                    "spec": [
+                        "selector": ["app": "podinfo", "tier": "web"], "ports": [["name": "http", "port": 9898]],
+                    ],
+                ]
+            )
+            try await harness.installWorkload()
+            try await harness.installCanary()
+            try await harness.initialise()
+            let apex = try await harness.client.get("\(Self.services)/podinfo")
+            #expect(apex["spec", "selector"] == ["app": "podinfo-primary"])
+            let version = apex["metadata", "resourceVersion"]
+            try await harness.tick()
+            #expect(try await harness.client.get("\(Self.services)/podinfo")["metadata", "resourceVersion"] == version)
+        }
+    }
 }

@@ -244,11 +244,7 @@ struct ScenarioTests {
             try await harness.installWorkload()
             try await harness.installCanary([:], spec: ["progressDeadlineSeconds": 60])
             try await harness.initialise()
-            _ = try await harness.client.patch(
-                "\(harness.deployments)/podinfo",
-                ["spec": ["template": ["metadata": ["annotations": ["playground.fledge.dev/ready": "false"]]]]],
-                type: .merge
-            )
+            try await harness.setReady("podinfo", false)
             try await harness.tick()
             #expect(try await harness.phase() == "Progressing")
             try await harness.tick()
@@ -323,16 +319,7 @@ struct ScenarioTests {
             let split = try await harness.splitWeights()
             #expect(split?.0 == 50 && split?.1 == 50)
             // The primary's rollout of the promoted template never finishes and passes its deadline.
-            _ = try await harness.client.patch(
-                "\(harness.deployments)/podinfo-primary",
-                [
-                    "spec": [
-                        "progressDeadlineSeconds": 1,
-                        "template": ["metadata": ["annotations": ["playground.fledge.dev/ready": "false"]]],
-                    ]
-                ],
-                type: .merge
-            )
+            try await harness.setReady("podinfo-primary", false, progressDeadlineSeconds: 1)
             try await harness.waitForCondition("podinfo-primary", reason: "ProgressDeadlineExceeded")
             try await harness.tick()
             #expect(try await harness.phase() == "Failed")
@@ -356,16 +343,47 @@ struct ScenarioTests {
             #expect(harness.messages.last?.hasPrefix("podinfo-primary.default not ready:") == true)
             #expect(try await harness.splitWeights()?.1 == 100)
             // Once the primary is ready again, the release starts from all traffic on the primary.
-            _ = try await harness.client.patch(
-                "\(harness.deployments)/podinfo-primary",
-                ["spec": ["template": ["metadata": ["annotations": ["playground.fledge.dev/ready": "true"]]]]],
-                type: .merge
-            )
+            try await harness.setReady("podinfo-primary", true)
             try await harness.settle()
             try await harness.tick()
             #expect(try await harness.phase() == "Progressing")
             let restarted = try await harness.splitWeights()
             #expect(restarted?.0 == 100 && restarted?.1 == 0)
+        }
+    }
+
+    @Test("after a failed promotion, a new revision waiting at confirm-rollout takes no traffic; analysis starts at 0")
+    func failedPromotionThenGate() async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary([
+                "stepWeight": 50, "maxWeight": 50, "stepWeightPromotion": 50,
+                "webhooks": [
+                    ["name": "gate", "type": "confirm-rollout", "url": .string("\(harness.receiver.url)/gate")]
+                ],
+            ])
+            try await harness.initialise()
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            for _ in 0..<3 { try await harness.tick() }
+            #expect(try await harness.phase() == "Promoting")
+            try await harness.setReady("podinfo-primary", false, progressDeadlineSeconds: 1)
+            try await harness.waitForCondition("podinfo-primary", reason: "ProgressDeadlineExceeded")
+            try await harness.tick()
+            #expect(try await harness.phase() == "Failed")
+            #expect(try await harness.splitWeights()?.1 == 100)
+            try await harness.setReady("podinfo-primary", true)
+            try await harness.settle()
+            harness.receiver.state.statuses.withLock { $0["/gate"] = 403 }
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.2")
+            try await harness.tick()
+            #expect(try await harness.phase() == "Waiting")
+            let waiting = try await harness.splitWeights()
+            #expect(waiting?.0 == 100 && waiting?.1 == 0)
+            harness.receiver.state.statuses.withLock { $0["/gate"] = 200 }
+            try await harness.tick()
+            #expect(try await harness.phase() == "Progressing")
+            let started = try await harness.splitWeights()
+            #expect(started?.0 == 100 && started?.1 == 0)
         }
     }
 
@@ -383,11 +401,7 @@ struct ScenarioTests {
             try await harness.tick()
             try await harness.tick()
             #expect(try await harness.phase() == "Promoting")
-            _ = try await harness.client.patch(
-                "\(harness.deployments)/podinfo-primary",
-                ["spec": ["template": ["metadata": ["annotations": ["playground.fledge.dev/ready": "false"]]]]],
-                type: .merge
-            )
+            try await harness.setReady("podinfo-primary", false)
             try await harness.tick()
             #expect(try await harness.phase() == "Promoting")
             #expect(harness.messages.last?.hasPrefix("podinfo-primary.default not ready: waiting for rollout") == true)

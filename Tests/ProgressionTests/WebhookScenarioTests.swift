@@ -127,26 +127,19 @@ struct WebhookScenarioTests {
             try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
             try await harness.tick()
             try await harness.tick()
-            func annotate(_ action: String) async throws {
-                _ = try await harness.client.patch(
-                    "\(harness.canaries)/podinfo",
-                    ["metadata": ["annotations": [.init(stringLiteral: ReleaseAction.annotation): .string(action)]]],
-                    type: .merge
-                )
-            }
-            try await annotate("abort")
+            try await harness.annotate("abort")
             try await harness.tick()
             #expect(try await harness.phase() == "Failed")
             #expect(try await harness.canary()["metadata", "annotations", ReleaseAction.annotation] == nil)
-            try await annotate("retry")
+            try await harness.annotate("retry")
             try await harness.tick()
             #expect(try await harness.phase() == "Progressing")
             try await harness.tick()
-            try await annotate("promote")
+            try await harness.annotate("promote")
             try await harness.tick()
             #expect(try await harness.phase() == "Promoting")
             // An action that cannot act is removed with a warning that says why.
-            try await annotate("abort")
+            try await harness.annotate("abort")
             try await harness.tick()
             #expect(
                 harness.messages.contains(
@@ -156,7 +149,7 @@ struct WebhookScenarioTests {
             )
             for _ in 0..<3 where try await harness.phase() != "Succeeded" { try await harness.tick() }
             #expect(try await harness.phase() == "Succeeded")
-            try await annotate("retry")
+            try await harness.annotate("retry")
             try await harness.tick()
             #expect(
                 harness.messages.last
@@ -164,6 +157,30 @@ struct WebhookScenarioTests {
             )
             #expect(try await harness.canary()["metadata", "annotations", ReleaseAction.annotation] == nil)
             #expect(try await harness.phase() == "Succeeded")
+        }
+    }
+
+    @Test("fledge abort rolls back a canary that is not ready; fledge promote on it says why it waits")
+    func actionsOnUnreadyCanary() async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary()
+            try await harness.initialise()
+            try await harness.setReady("podinfo", false)
+            try await harness.settle()
+            try await harness.tick()
+            #expect(try await harness.phase() == "Progressing")
+            try await harness.annotate("promote")
+            try await harness.tick()
+            #expect(try await harness.phase() == "Progressing")
+            #expect(
+                harness.messages.last
+                    == "Ignoring fledge.dev/action=promote: the canary is not ready; run it again once it is"
+            )
+            try await harness.annotate("abort")
+            try await harness.tick()
+            #expect(try await harness.phase() == "Failed")
+            #expect(harness.messages.contains("Rolling back podinfo.default aborted by fledge abort"))
         }
     }
 }
