@@ -31,48 +31,71 @@ public struct GoDuration: Sendable, Hashable, Comparable, CustomStringConvertibl
             return
         }
         guard index < bytes.count else { return nil }
-        func isNumeric(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) || byte == UInt8(ascii: ".") }
-        var total = 0.0
+        // Go's arithmetic: the whole part and the unit in integers, only a fraction through Double, so `2.01s` is
+        // exactly 2010000000ns and the largest durations overflow exactly where Go's do.
+        let limit = UInt64(1) << 63
+        var total: UInt64 = 0
         while index < bytes.count {
-            let numberStart = index
-            var dots = 0
-            while index < bytes.count, isNumeric(bytes[index]) {
-                if bytes[index] == UInt8(ascii: ".") { dots += 1 }
+            var whole: UInt64 = 0
+            let wholeStart = index
+            while index < bytes.count, (0x30...0x39).contains(bytes[index]) {
+                let digit = UInt64(bytes[index] - 0x30)
+                guard whole <= limit / 10 else { return nil }
+                whole = whole * 10 + digit
+                guard whole <= limit else { return nil }
                 index += 1
             }
-            let number = bytes[numberStart..<index]
-            guard !number.isEmpty, dots <= 1, number.count > dots,
-                let value = Self.decimal(number)
-            else { return nil }
+            var hasDigits = index > wholeStart
+            var fraction: UInt64 = 0
+            var fractionScale = 1.0
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                index += 1
+                let fractionStart = index
+                var overflowed = false
+                while index < bytes.count, (0x30...0x39).contains(bytes[index]) {
+                    let digit = UInt64(bytes[index] - 0x30)
+                    if !overflowed, fraction <= (limit - 1) / 10, fraction * 10 + digit <= limit {
+                        fraction = fraction * 10 + digit
+                        fractionScale *= 10
+                    } else {
+                        overflowed = true  // Go ignores digits beyond what an int64 holds.
+                    }
+                    index += 1
+                }
+                hasDigits = hasDigits || index > fractionStart
+            }
+            guard hasDigits else { return nil }
             let unitStart = index
-            while index < bytes.count, !isNumeric(bytes[index]) { index += 1 }
-            guard let scale = Self.scale(of: bytes[unitStart..<index]) else { return nil }
-            total += value * scale
-            guard total < 9.223372036854775e18 else { return nil }
+            while index < bytes.count, !(0x30...0x39).contains(bytes[index]), bytes[index] != UInt8(ascii: ".") {
+                index += 1
+            }
+            guard let unit = Self.unit(bytes[unitStart..<index]) else { return nil }
+            guard whole <= limit / unit else { return nil }
+            var value = whole * unit
+            if fraction > 0 {
+                value += UInt64(Double(fraction) * (Double(unit) / fractionScale))
+                guard value <= limit else { return nil }
+            }
+            total += value
+            guard total <= limit else { return nil }
         }
-        nanoseconds = Int64(negative ? -total : total)
-    }
-
-    /// The value of ASCII digits with at most one `.` (`5`, `1.5`, `.5`, `5.`), rounded as `Double` parses it.
-    static func decimal(_ digits: ArraySlice<UInt8>) -> Double? {
-        var whole: Int64 = 0
-        if !digits.contains(UInt8(ascii: ".")), digits.count <= 15 {
-            for byte in digits { whole = whole * 10 + Int64(byte - 0x30) }
-            return Double(whole)
+        if negative {
+            nanoseconds = total == limit ? Int64.min : -Int64(total)
+        } else {
+            guard total < limit else { return nil }
+            nanoseconds = Int64(total)
         }
-        let text = String(decoding: digits, as: UTF8.self)
-        return Double(text.hasPrefix(".") ? "0" + text : text)
     }
 
     /// Nanoseconds per unit: `ns`, `us`, `µs` (micro sign), `μs` (Greek mu), `ms`, `s`, `m`, `h`.
-    static func scale(of unit: ArraySlice<UInt8>) -> Double? {
+    static func unit(_ unit: ArraySlice<UInt8>) -> UInt64? {
         switch Array(unit) {
         case [0x6E, 0x73]: return 1
-        case [0x75, 0x73], [0xC2, 0xB5, 0x73], [0xCE, 0xBC, 0x73]: return 1e3
-        case [0x6D, 0x73]: return 1e6
-        case [0x73]: return 1e9
-        case [0x6D]: return 60e9
-        case [0x68]: return 3600e9
+        case [0x75, 0x73], [0xC2, 0xB5, 0x73], [0xCE, 0xBC, 0x73]: return 1_000
+        case [0x6D, 0x73]: return 1_000_000
+        case [0x73]: return 1_000_000_000
+        case [0x6D]: return 60_000_000_000
+        case [0x68]: return 3_600_000_000_000
         default: return nil
         }
     }

@@ -21,6 +21,13 @@ struct GoDurationTests {
         ("+5s", 5_000_000_000, 5),
         ("1h0m0s", 3_600_000_000_000, 3600),
         ("1m0.5s", 60_500_000_000, 60.5),
+        // Whole parts in integers, as Go: no binary rounding.
+        ("2.01s", 2_010_000_000, 2.01),
+        ("0.1ms", 100_000, 0.0001),
+        ("1.0000000000000000000001s", 1_000_000_000, 1),
+        ("9223372036854775807ns", Int64.max, Double(Int64.max) / 1e9),
+        ("-9223372036854775808ns", Int64.min, Double(Int64.min) / 1e9),
+        ("2562047h", 9_223_369_200_000_000_000, 9_223_369_200),
     ]
 
     @Test("Go's ParseDuration accepts these, with these lengths", arguments: parsed)
@@ -34,6 +41,7 @@ struct GoDurationTests {
         "Go's ParseDuration refuses these",
         arguments: [
             "", "1", "00", "1d", "1 m", "1h-30m", "s", ".", "-", "+", "1e3s", "1m 30s", " 1m", "1m ", "1.2.3s", "1S",
+            "9223372036854775808ns", "2562048h", "99999999999999999999s",
         ]
     )
     func refused(text: String) {
