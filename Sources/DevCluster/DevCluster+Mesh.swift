@@ -202,7 +202,14 @@ public final class MeshServer: Service, Sendable {
                 return (answer.status, "text/plain; charset=utf-8", answer.body)
             }
             let target = path + (query.map { "?\($0)" } ?? "")
-            guard let response = mesh.request(namespace: namespace, service: service, path: target, headers: headers)
+            guard
+                let response = mesh.request(
+                    namespace: namespace,
+                    service: service,
+                    method: method,
+                    path: target,
+                    headers: headers
+                )
             else {
                 return (
                     503, "text/plain; charset=utf-8", "no endpoints available for service \"\(service).\(namespace)\"\n"

@@ -20,7 +20,7 @@ public struct MeshBackend: Sendable, Hashable {
     }
 }
 
-/// What routing may look at in a request: its path (with the query string) and its headers.
+/// What routing may look at in a request: its method, its path (with the query string) and its headers.
 public struct MeshRequestInfo: Sendable {
     public var method: String
     public var path: String
@@ -127,10 +127,11 @@ public final class MeshSimulator: Sendable {
     public func request(
         namespace: String,
         service: String,
+        method: String = "GET",
         path: String,
         headers: [(name: String, value: String)] = []
     ) -> MeshResponse? {
-        let backends = route(namespace, service, MeshRequestInfo(path: path, headers: headers))
+        let backends = route(namespace, service, MeshRequestInfo(method: method, path: path, headers: headers))
         let key = MeshServiceKey(namespace: namespace, service: service)
         let weighted = backends.filter { !$0.mirror }
         guard let deployment = state.withLock({ $0.pickBackend(for: key, among: weighted) }) else { return nil }

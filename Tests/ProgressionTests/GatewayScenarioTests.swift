@@ -33,6 +33,7 @@ struct GatewayScenarioTests {
     /// Which deployment answers each of `count` requests through the simulated mesh.
     func served(
         _ harness: ReleaseHarness,
+        method: String = "GET",
         headers: [(name: String, value: String)] = [],
         count: Int = 10
     )
@@ -43,6 +44,7 @@ struct GatewayScenarioTests {
             if let response = harness.cluster.cluster.mesh.request(
                 namespace: "default",
                 service: "podinfo",
+                method: method,
                 path: "/",
                 headers: headers
             ) {
@@ -143,6 +145,23 @@ struct GatewayScenarioTests {
             }
             #expect(phases == ["Promoting 0/100,100/-", "Finalising 100/0,100/-", "Succeeded 100/0,100/-"])
             #expect(served(harness, headers: [("X-Canary", "insider")]) == ["podinfo-primary": 10])
+        }
+    }
+
+    @Test("service.match limits the route to the methods and paths it names")
+    func serviceMatch() async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            var service = Self.service
+            service.setMember(["match"], [["method": ["exact": "GET"], "uri": ["prefix": "/"]]])
+            try await harness.installCanary([:], spec: ["provider": "gatewayapi:v1", "service": service])
+            try await harness.initialise()
+            #expect(
+                try await route(harness)["spec", "rules"]?[0]?["matches"]
+                    == [["method": "GET", "path": ["type": "PathPrefix", "value": "/"]]]
+            )
+            #expect(served(harness) == ["podinfo-primary": 10])
+            #expect(served(harness, method: "POST") == [:])
         }
     }
 
