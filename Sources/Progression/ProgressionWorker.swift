@@ -6,11 +6,13 @@ import KubeClient
 import KubeModels
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// The progression worker: every Canary on one timer heap, ticked at its interval by the ``Releaser``; an informer
 /// on Canaries adds and removes them, and release hints from the admission gate run a Canary at once.
 public final class ProgressionWorker: Service, Sendable {
     let releaser: Releaser
+    let client: KubeClient
     let informer: Informer
     let hints: ReleaseHints?
     let clock: any ReleaseClock
@@ -18,6 +20,8 @@ public final class ProgressionWorker: Service, Sendable {
     let schedule = Schedule()
     /// How many Canaries tick at the same time.
     let concurrency: Int
+    /// How many ticks run now.
+    let runningTicks = Mutex(0)
 
     public init(
         releaser: Releaser,
@@ -28,6 +32,7 @@ public final class ProgressionWorker: Service, Sendable {
         logger: Logger
     ) {
         self.releaser = releaser
+        self.client = client
         let namespace = releaser.configuration.namespace
         informer = Informer(
             client: client,
@@ -94,19 +99,10 @@ public final class ProgressionWorker: Service, Sendable {
             }
             if let hintStream {
                 group.addTask {
-                    for await hint in hintStream {
-                        for canary in hint.canaries {
-                            self.logger.debug(
-                                "release hint",
-                                metadata: [
-                                    "canary": "\(canary).\(hint.namespace)", "templateHash": "\(hint.templateHash)",
-                                ]
-                            )
-                            self.schedule.schedule(
-                                Self.key(hint.namespace, canary),
-                                at: self.clock.now(),
-                                interval: .seconds(60)
-                            )
+                    await withDiscardingTaskGroup { hints in
+                        for await hint in hintStream {
+                            if let scope = self.releaser.configuration.namespace, scope != hint.namespace { continue }
+                            hints.addTask { await self.follow(hint) }
                         }
                     }
                 }
@@ -122,27 +118,61 @@ public final class ProgressionWorker: Service, Sendable {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
-    /// Ticks whatever is due, then sleeps until the next entry or a wake-up.
+    /// Runs the Canaries of a release hint at once, after the hint's template is visible.
+    ///
+    /// The admission gate publishes a hint while the API server has not yet stored the write it is reviewing; a tick
+    /// that read the old template would find nothing new and leave the release to the next interval. So the
+    /// Deployment is read until it carries the hint's template (every 25 ms, for at most 2 s of real time: the
+    /// API server's own latency, whatever the release clock), then the Canaries run. A write refused after admission
+    /// never shows its template; the Canaries run anyway when the wait ends, which does no harm.
+    func follow(_ hint: ReleaseHint) async {
+        let path = "\(KubeAccess.deployments(hint.namespace))/\(hint.name)"
+        let started = ContinuousClock.now
+        var attempts = 0
+        while ContinuousClock.now - started < .seconds(2), !Task.isCancelled {
+            attempts += 1
+            guard let deployment = try? await client.getIfPresent(path) else { break }
+            if PodTemplateHash.ofWorkload(deployment) == hint.templateHash { break }
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+        for canary in hint.canaries {
+            logger.debug(
+                "release hint",
+                metadata: [
+                    "canary": "\(canary).\(hint.namespace)", "templateHash": "\(hint.templateHash)",
+                    "reads": "\(attempts)",
+                ]
+            )
+            schedule.schedule(Self.key(hint.namespace, canary), at: clock.now(), interval: .seconds(60))
+        }
+    }
+
+    /// Keeps up to `concurrency` ticks running: a Canary starts as soon as it is due and a slot is free, so one slow
+    /// tick (a webhook taking its full timeout) never holds back the others.
     func loop() async {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let (due, next) = schedule.takeDue(now: clock.now())
-            if !due.isEmpty {
-                await withTaskGroup(of: Void.self) { group in
-                    var running = 0
-                    for entry in due {
-                        if running >= concurrency {
-                            await group.next()
-                            running -= 1
-                        }
-                        running += 1
-                        group.addTask { await self.run(entry) }
-                    }
-                    await group.waitForAll()
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let free = concurrency - runningTicks.withLock { $0 }
+                guard free > 0 else {
+                    // A finishing tick signals the waker.
+                    await schedule.waker.signalled()
+                    continue
                 }
-                continue
+                let (due, next) = schedule.takeDue(now: clock.now(), limit: free)
+                if !due.isEmpty {
+                    runningTicks.withLock { $0 += due.count }
+                    for entry in due {
+                        group.addTask {
+                            await self.run(entry)
+                            self.runningTicks.withLock { $0 -= 1 }
+                            self.schedule.waker.signal()
+                        }
+                    }
+                    continue
+                }
+                let wait = next.map { max($0.timeIntervalSince(clock.now()), 0) } ?? 3600
+                await schedule.waker.wait(for: .milliseconds(Int64(wait * 1000) + 1), clock: clock)
             }
-            let wait = next.map { max($0.timeIntervalSince(clock.now()), 0) } ?? 3600
-            await schedule.waker.wait(for: .milliseconds(Int64(wait * 1000) + 1), clock: clock)
         }
     }
 

@@ -83,11 +83,11 @@ final class Schedule: Sendable {
         _ = state.withLock { $0.index.removeValue(forKey: key) }
     }
 
-    /// The entries due at `now` (not already running), marked running; and when the next one falls due.
-    func takeDue(now: Date) -> (due: [Entry], next: Date?) {
+    /// At most `limit` entries due at `now` (not already running), marked running; and when the next one falls due.
+    func takeDue(now: Date, limit: Int = .max) -> (due: [Entry], next: Date?) {
         state.withLock { state in
             var due: [Entry] = []
-            while let top = state.heap.first, top.due <= now {
+            while due.count < limit, let top = state.heap.first, top.due <= now {
                 let entry = Self.pop(&state.heap)
                 // Stale heap entries (rescheduled or removed keys) are dropped.
                 guard state.index[entry.key] == entry.due else { continue }
