@@ -6,39 +6,46 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Settings of leader election through a `coordination.k8s.io/v1` Lease.
+/// Settings of leader election through a `coordination.k8s.io/v1` Lease, with client-go's semantics: the holder
+/// renews every `renewPeriod`, and gives up leading when it has not renewed for `renewDeadline`, which is shorter than
+/// `leaseDuration`, so it has stopped before any other replica may take the lease. Failover after a crash takes at most
+/// `leaseDuration` plus one `retryPeriod`.
 public struct LeaderElectionConfiguration: Sendable {
     public var namespace: String
     public var leaseName: String
     /// This replica's name (the pod name in a cluster).
     public var identity: String
-    /// How long a lease stays valid without renewal: the failover time.
+    /// How long a lease stays valid without renewal.
     public var leaseDuration: Duration
+    /// How long the holder keeps leading without a successful renewal; less than `leaseDuration`.
+    public var renewDeadline: Duration
     /// How often the holder renews.
     public var renewPeriod: Duration
-    /// How often a candidate retries.
+    /// How often a candidate retries, and the holder after a failed renewal.
     public var retryPeriod: Duration
 
     public init(
         namespace: String,
         leaseName: String = "fledge-leader",
         identity: String,
-        leaseDuration: Duration = .seconds(15),
-        renewPeriod: Duration = .seconds(5),
+        leaseDuration: Duration = .seconds(12),
+        renewDeadline: Duration? = nil,
+        renewPeriod: Duration = .seconds(2),
         retryPeriod: Duration = .seconds(2)
     ) {
         self.namespace = namespace
         self.leaseName = leaseName
         self.identity = identity
         self.leaseDuration = leaseDuration
+        self.renewDeadline = min(renewDeadline ?? leaseDuration * 2 / 3, leaseDuration)
         self.renewPeriod = renewPeriod
         self.retryPeriod = retryPeriod
     }
 }
 
 /// Runs a service only while this replica holds the Lease: every replica serves admission, one runs the worker.
-/// A holder that cannot renew within the lease duration stops the service; another replica takes over once the
-/// lease expires (failover within `leaseDuration` plus one retry period).
+/// A holder that cannot renew within `renewDeadline` stops the service, before the lease expires; another replica takes
+/// over once it has expired (failover within `leaseDuration` plus one retry period).
 public final class LeaderElector: Service, Sendable {
     let client: KubeClient
     let configuration: LeaderElectionConfiguration
@@ -95,18 +102,50 @@ public final class LeaderElector: Service, Sendable {
             }
             group.addTask {
                 var lastRenewal = ContinuousClock.now
+                var wait = self.configuration.renewPeriod
                 while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                    try? await Task.sleep(for: self.configuration.renewPeriod)
-                    if (try? await self.tryAcquireOrRenew()) == true {
+                    try? await Task.sleep(for: wait)
+                    let deadline = lastRenewal + self.configuration.renewDeadline
+                    switch await self.renew(before: deadline) {
+                    case .renewed:
                         lastRenewal = ContinuousClock.now
-                    } else if ContinuousClock.now - lastRenewal >= self.configuration.leaseDuration {
-                        self.logger.warning("lost the lease")
+                        wait = self.configuration.renewPeriod
+                    case .heldByAnother:
+                        self.logger.warning("lost the lease to another replica")
                         return
+                    case .failed:
+                        if ContinuousClock.now >= deadline {
+                            self.logger.warning(
+                                "lost the lease: not renewed within the renew deadline",
+                                metadata: ["renewDeadline": "\(self.configuration.renewDeadline)"]
+                            )
+                            return
+                        }
+                        wait = min(self.configuration.retryPeriod, deadline - ContinuousClock.now)
                     }
                 }
             }
             await group.next()
             group.cancelAll()
+        }
+    }
+
+    enum Renewal { case renewed, heldByAnother, failed }
+
+    /// One renewal, abandoned at `deadline` (a request hanging on a partitioned network must not keep a leader
+    /// leading past its renew deadline).
+    func renew(before deadline: ContinuousClock.Instant) async -> Renewal {
+        await withTaskGroup(of: Renewal?.self) { group in
+            group.addTask {
+                do { return try await self.tryAcquireOrRenew() ? .renewed : .heldByAnother } catch { return .failed }
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .failed
         }
     }
 

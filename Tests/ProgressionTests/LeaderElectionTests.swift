@@ -67,4 +67,62 @@ struct LeaderElectionTests {
             try await secondTask.value
         }
     }
+
+    @Test("a leader that cannot renew stops leading by its renew deadline, before another replica may take the lease")
+    func partitionedLeader() async throws {
+        let partitioned = Mutex(false)
+        let faults: @Sendable (APIRequest) -> APIError? = { request in
+            // Replica a's Lease writes fail, as on a partitioned network.
+            guard partitioned.withLock({ $0 }), request.method == "PUT", request.path.contains("/leases/"),
+                String(decoding: request.body, as: UTF8.self).contains("\"holderIdentity\":\"a\"")
+            else { return nil }
+            return APIError(code: 500, reason: "InternalError", message: "etcdserver: request timed out (injected)")
+        }
+        try await withCluster(DevClusterConfiguration(speed: 50, faults: faults)) { fixture in
+            try await fixture.namespace("fledge-system")
+            var logger = Logger(label: "election")
+            logger.logLevel = .critical
+            func elector(_ identity: String) -> LeaderElector {
+                LeaderElector(
+                    client: fixture.client,
+                    configuration: LeaderElectionConfiguration(
+                        namespace: "fledge-system",
+                        identity: identity,
+                        leaseDuration: .seconds(2),
+                        renewDeadline: .milliseconds(1200),
+                        renewPeriod: .milliseconds(300),
+                        retryPeriod: .milliseconds(200)
+                    ),
+                    logger: logger
+                ) { try await gracefulShutdown() }
+            }
+            let first = elector("a")
+            let second = elector("b")
+            let firstGroup = ServiceGroup(configuration: .init(services: [first], logger: logger))
+            let secondGroup = ServiceGroup(configuration: .init(services: [second], logger: logger))
+            let firstTask = Task { try await firstGroup.run() }
+            try await Task.sleep(for: .milliseconds(500))
+            let secondTask = Task { try await secondGroup.run() }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(first.isLeader && !second.isLeader)
+            partitioned.withLock { $0 = true }
+            var both = false
+            var firstStopped = false
+            var secondLeads = false
+            let start = ContinuousClock.now
+            while ContinuousClock.now - start < .seconds(6), !secondLeads {
+                if first.isLeader && second.isLeader { both = true }
+                if !first.isLeader { firstStopped = true }
+                secondLeads = second.isLeader
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(firstStopped)
+            #expect(secondLeads, "b takes over once the lease has expired")
+            #expect(!both, "two leaders at once")
+            await firstGroup.triggerGracefulShutdown()
+            await secondGroup.triggerGracefulShutdown()
+            try await firstTask.value
+            try await secondTask.value
+        }
+    }
 }
