@@ -22,6 +22,8 @@ public final class ProgressionWorker: Service, Sendable {
     let concurrency: Int
     /// How many ticks run now.
     let runningTicks = Mutex(0)
+    /// The last forwarded hint seen on each Canary (``HintForwarder``).
+    let forwardedHints = Mutex<[String: String]>([:])
 
     public init(
         releaser: Releaser,
@@ -68,7 +70,16 @@ public final class ProgressionWorker: Service, Sendable {
                     switch change.kind {
                     case .delete:
                         self.schedule.remove(key)
+                        _ = self.forwardedHints.withLock { $0.removeValue(forKey: key) }
                     case .upsert:
+                        if let forwarded = change.object["metadata", "annotations", HintForwarder.annotation]?
+                            .stringValue,
+                            self.forwardedHints.withLock({ $0.updateValue(forwarded, forKey: key) }) != forwarded
+                        {
+                            // A hint another replica received (HintForwarder): run now.
+                            self.schedule.schedule(key, at: self.clock.now(), interval: .seconds(60), earliest: true)
+                            continue
+                        }
                         let analysis = (try? JSONValueDecoder().decode(Canary.self, from: change.object))?.spec
                             .effectiveAnalysis
                         // A new or edited Canary runs now; its own status writes do not reschedule it.
@@ -118,23 +129,10 @@ public final class ProgressionWorker: Service, Sendable {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
-    /// Runs the Canaries of a release hint at once, after the hint's template is visible.
-    ///
-    /// The admission gate publishes a hint while the API server has not yet stored the write it is reviewing; a tick
-    /// that read the old template would find nothing new and leave the release to the next interval. So the
-    /// Deployment is read until it carries the hint's template (every 25 ms, for at most 2 s of real time: the
-    /// API server's own latency, whatever the release clock), then the Canaries run. A write refused after admission
-    /// never shows its template; the Canaries run anyway when the wait ends, which does no harm.
+    /// Runs the Canaries of a release hint at once, once the hint's template is stored (see
+    /// ``ReleaseHint/awaitTemplate(client:)``).
     func follow(_ hint: ReleaseHint) async {
-        let path = "\(KubeAccess.deployments(hint.namespace))/\(hint.name)"
-        let started = ContinuousClock.now
-        var attempts = 0
-        while ContinuousClock.now - started < .seconds(2), !Task.isCancelled {
-            attempts += 1
-            guard let deployment = try? await client.getIfPresent(path) else { break }
-            if PodTemplateHash.ofWorkload(deployment) == hint.templateHash { break }
-            try? await Task.sleep(for: .milliseconds(25))
-        }
+        let attempts = await hint.awaitTemplate(client: client)
         for canary in hint.canaries {
             logger.debug(
                 "release hint",

@@ -167,20 +167,27 @@ struct ServeCommand: AsyncParsableCommand {
                 logger: logger
             )
             let identity = ProcessInfo.processInfo.environment["POD_NAME"] ?? ProcessInfo.processInfo.hostName
+            let elector = LeaderElector(
+                client: client,
+                configuration: LeaderElectionConfiguration(
+                    namespace: leaderElectionNamespace ?? ProcessInfo.processInfo.environment["POD_NAMESPACE"]
+                        ?? "fledge-system",
+                    leaseName: leaderElectionID,
+                    identity: "\(identity)-\(UUID().uuidString.prefix(8).lowercased())"
+                ),
+                logger: logger,
+                whileLeading: { try await worker.run() }
+            )
+            services.append(.init(service: elector))
             services.append(
                 .init(
-                    service: LeaderElector(
-                        client: client,
-                        configuration: LeaderElectionConfiguration(
-                            namespace: leaderElectionNamespace ?? ProcessInfo.processInfo.environment["POD_NAMESPACE"]
-                                ?? "fledge-system",
-                            leaseName: leaderElectionID,
-                            identity: "\(identity)-\(UUID().uuidString.prefix(8).lowercased())"
-                        ),
-                        logger: logger,
-                        whileLeading: { try await worker.run() }
-                    )
+                    service: HintForwarder(client: client, hints: hints, isLeader: { elector.isLeader }, logger: logger)
                 )
+            )
+        } else if let client {
+            // Admission without a worker: the replica that leads finds out through the Canary.
+            services.append(
+                .init(service: HintForwarder(client: client, hints: hints, isLeader: { false }, logger: logger))
             )
         }
         var groupConfiguration = ServiceGroupConfiguration(

@@ -65,51 +65,96 @@ struct WorkerTests {
         }
     }
 
+    /// A worker on a real-time clock, where a 1m interval means only a hint can start a release within a test.
+    func realTimeWorker(_ harness: ReleaseHarness, hints: ReleaseHints?) -> ProgressionWorker {
+        let clock = ScaledClock(speed: 1)
+        return ProgressionWorker(
+            releaser: Releaser(
+                client: harness.client,
+                configuration: ProgressionConfiguration(metricsServer: harness.receiver.url, namespace: "default"),
+                http: harness.http,
+                clock: clock,
+                metrics: ProgressionMetrics(factory: NOOPMetricsHandler.instance),
+                logger: harness.logger
+            ),
+            client: harness.client,
+            hints: hints,
+            clock: clock,
+            logger: harness.logger
+        )
+    }
+
+    /// The hint the admission gate publishes while reviewing the image bump to `image`, before the API server
+    /// stores it.
+    func hint(_ harness: ReleaseHarness, image: String, namespace: String = "default") async throws -> ReleaseHint {
+        var updated = try await harness.client.get("\(harness.deployments)/podinfo")
+        var containers = updated["spec", "template", "spec", "containers"]?.arrayValue ?? []
+        containers[0].setMember(["image"], .string(image))
+        updated.setMember(["spec", "template", "spec", "containers"], .array(containers))
+        let hash = try #require(PodTemplateHash.ofWorkload(updated))
+        return ReleaseHint(namespace: namespace, name: "podinfo", canaries: ["podinfo"], templateHash: hash)
+    }
+
+    func wait(_ harness: ReleaseHarness, for phase: String) async throws -> Bool {
+        for _ in 0..<100 {
+            if try await harness.phase() == phase { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
     @Test("a release hint published before its write is stored still starts the release at once, not an interval later")
     func hintBeforeWrite() async throws {
         try await withHarness { harness in
             try await harness.installWorkload()
-            // A 1m interval on a real-time clock: only the hint can start the release within the test.
             try await harness.installCanary(["interval": "1m"])
             try await harness.initialise()
             let hints = ReleaseHints()
-            let clock = ScaledClock(speed: 1)
-            let worker = ProgressionWorker(
-                releaser: Releaser(
-                    client: harness.client,
-                    configuration: ProgressionConfiguration(metricsServer: harness.receiver.url, namespace: "default"),
-                    http: harness.http,
-                    clock: clock,
-                    metrics: ProgressionMetrics(factory: NOOPMetricsHandler.instance),
-                    logger: harness.logger
-                ),
+            let group = ServiceGroup(
+                configuration: .init(services: [realTimeWorker(harness, hints: hints)], logger: harness.logger)
+            )
+            let task = Task { try await group.run() }
+            let image = "ghcr.io/stefanprodan/podinfo:6.0.1"
+            // Another namespace's hint is outside the worker's scope and changes nothing.
+            hints.publish(try await hint(harness, image: image, namespace: "other"))
+            hints.publish(try await hint(harness, image: image))
+            try await Task.sleep(for: .milliseconds(300))
+            try await harness.setImage(image)
+            #expect(try await wait(harness, for: "Progressing"), "the hint started the release")
+            await group.triggerGracefulShutdown()
+            try await task.value
+        }
+    }
+
+    @Test("a hint reviewed by a replica without the worker reaches the leader through the Canary's annotation")
+    func forwardedHint() async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary(["interval": "1m"])
+            try await harness.initialise()
+            let otherReplica = ReleaseHints()
+            let forwarder = HintForwarder(
                 client: harness.client,
-                hints: hints,
-                clock: clock,
+                hints: otherReplica,
+                isLeader: { false },
                 logger: harness.logger
             )
-            let group = ServiceGroup(configuration: .init(services: [worker], logger: harness.logger))
-            let task = Task { try await group.run() }
-            func wait(for phase: String, tries: Int = 100) async throws -> Bool {
-                for _ in 0..<tries {
-                    if try await harness.phase() == phase { return true }
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-                return false
-            }
-            // The hint the admission gate publishes while reviewing the image bump, before the API server stores it.
-            var updated = try await harness.client.get("\(harness.deployments)/podinfo")
-            updated.setMember(
-                ["spec", "template", "spec", "containers"],
-                [["name": "podinfod", "image": "ghcr.io/stefanprodan/podinfo:6.0.1"]]
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [realTimeWorker(harness, hints: nil), forwarder],
+                    logger: harness.logger
+                )
             )
-            let hash = try #require(PodTemplateHash.ofWorkload(updated))
-            // Another namespace's hint is outside the worker's scope and changes nothing.
-            hints.publish(ReleaseHint(namespace: "other", name: "podinfo", canaries: ["podinfo"], templateHash: hash))
-            hints.publish(ReleaseHint(namespace: "default", name: "podinfo", canaries: ["podinfo"], templateHash: hash))
+            let task = Task { try await group.run() }
             try await Task.sleep(for: .milliseconds(300))
-            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
-            #expect(try await wait(for: "Progressing"), "the hint started the release")
+            let image = "ghcr.io/stefanprodan/podinfo:6.0.1"
+            let published = try await hint(harness, image: image)
+            otherReplica.publish(published)
+            try await Task.sleep(for: .milliseconds(100))
+            try await harness.setImage(image)
+            #expect(try await wait(harness, for: "Progressing"), "the forwarded hint started the release")
+            let canary = try await harness.canary()
+            #expect(canary["metadata", "annotations", HintForwarder.annotation] == .string(published.templateHash))
             await group.triggerGracefulShutdown()
             try await task.value
         }
