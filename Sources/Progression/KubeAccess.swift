@@ -16,29 +16,34 @@ public final class KubeAccess: Sendable {
 
     func count() { calls.withLock { $0 += 1 } }
 
+    /// One request, counted, retried when worth it: 429 after its Retry-After, 5xx and an unreachable server, three
+    /// attempts in all from 100 ms, so a passing API server hiccup does not cost the release a whole interval. Writes
+    /// are safe to repeat: patches set absolute values, and a repeated create finds the object (AlreadyExists).
+    func call<T: Sendable>(_ operation: () async throws -> T) async throws -> T {
+        try await client.retrying(attempts: 3, initialDelay: .milliseconds(100)) {
+            count()
+            return try await operation()
+        }
+    }
+
     func get(_ path: String) async throws -> JSONValue? {
-        count()
-        return try await client.getIfPresent(path)
+        try await call { try await client.getIfPresent(path) }
     }
 
     func create(_ collection: String, _ object: JSONValue) async throws -> JSONValue {
-        count()
-        return try await client.create(collection, object)
+        try await call { try await client.create(collection, object) }
     }
 
     func mergePatch(_ path: String, _ patch: JSONValue) async throws -> JSONValue {
-        count()
-        return try await client.patch(path, patch, type: .merge)
+        try await call { try await client.patch(path, patch, type: .merge) }
     }
 
     func update(_ path: String, _ object: JSONValue) async throws -> JSONValue {
-        count()
-        return try await client.update(path, object)
+        try await call { try await client.update(path, object) }
     }
 
     func list(_ collection: String) async throws -> [JSONValue] {
-        count()
-        return try await client.listAll(collection)
+        try await call { try await client.listAll(collection) }
     }
 
     /// Creates the object, or replaces what is there when it differs (keeping the server's fields).

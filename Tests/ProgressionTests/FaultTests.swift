@@ -87,6 +87,42 @@ struct FaultTests {
         }
     }
 
+    @Test("a 500 and a 429 on the weight write are retried within the tick: no interval is lost, no error event")
+    func retriedWrites() async throws {
+        let remaining = Mutex(0)
+        let faults: @Sendable (APIRequest) -> APIError? = { request in
+            guard request.method == "PATCH", request.path.contains("/trafficsplits/") else { return nil }
+            let failures = remaining.withLock { value -> Int in
+                defer { value = max(value - 1, 0) }
+                return value
+            }
+            switch failures {
+            case 2: return APIError(code: 500, reason: "InternalError", message: "Internal error occurred: injected")
+            case 1:
+                return APIError(
+                    code: 429,
+                    reason: "TooManyRequests",
+                    message: "injected throttling",
+                    details: StatusDetails(retryAfterSeconds: 0)
+                )
+            default: return nil
+            }
+        }
+        try await withHarness(faults: faults) { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary(["stepWeight": 25, "maxWeight": 50])
+            try await harness.initialise()
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            try await harness.tick()
+            #expect(try await harness.phase() == "Progressing")
+            remaining.withLock { $0 = 2 }
+            #expect(try await harness.tick() == .advanced)
+            #expect(remaining.withLock { $0 } == 0, "both faults were answered")
+            #expect(try await harness.splitWeights()?.1 == 25)
+            #expect(!harness.messages.contains { $0.contains("injected") })
+        }
+    }
+
     @Test("Prometheus down for two ticks: failed checks with the reason, then the release recovers")
     func prometheusOutage() async throws {
         try await withHarness { harness in
