@@ -87,8 +87,34 @@ final class Recorder: Sendable {
         }
     }
 
-    /// Sends `message` to the Canary's alert providers whose severity admits it.
-    func alert(_ canary: Canary, _ message: String, severity: String) async {
+    /// The facts Flagger attaches to its announcements of a new revision: the target, the failed-checks threshold,
+    /// the progress deadline and how traffic is routed.
+    static func alertFields(_ canary: Canary) -> [(String, String)] {
+        let analysis = canary.spec.effectiveAnalysis
+        var fields = [
+            (
+                "Target",
+                "\(canary.spec.targetRef.kind ?? "Deployment")/\(canary.spec.targetRef.name).\(canary.metadata.namespace ?? "default")"
+            ),
+            ("Failed checks threshold", "\(analysis?.threshold ?? 1)"),
+            ("Progress deadline", "\(canary.spec.progressDeadlineSeconds ?? 600)s"),
+        ]
+        if let step = analysis?.stepWeight, step > 0 {
+            fields.append(("Traffic routing", "Weight step: \(step) max: \(analysis?.maxWeight ?? 100)"))
+        } else if let steps = analysis?.stepWeights, !steps.isEmpty {
+            let list = steps.map(String.init).joined(separator: ",")
+            fields.append(("Traffic routing", "Weight steps: \(list) max: \(analysis?.maxWeight ?? 100)"))
+        } else if let match = analysis?.match, !match.isEmpty {
+            fields.append(("Traffic routing", "A/B Testing"))
+        } else if (analysis?.iterations ?? 0) > 0 {
+            fields.append(("Traffic routing", "Blue/Green"))
+        }
+        return fields
+    }
+
+    /// Sends `message` to the Canary's alert providers whose severity admits it, with ``alertFields(_:)`` when
+    /// `metadata` is set.
+    func alert(_ canary: Canary, _ message: String, severity: String, metadata: Bool = false) async {
         for alert in canary.spec.effectiveAnalysis?.alerts ?? [] {
             guard AlertSender.shouldSend(alertSeverity: alert.severity, eventSeverity: severity) else { continue }
             let namespace = alert.providerRef.namespace ?? canary.metadata.namespace ?? "default"
@@ -116,7 +142,7 @@ final class Recorder: Sendable {
                     namespace: canary.metadata.namespace ?? "default",
                     message: message,
                     severity: severity,
-                    fields: []
+                    fields: metadata ? Self.alertFields(canary) : []
                 )
             } catch {
                 logger.warning("alert not sent", metadata: ["error": "\(error)", "canary": "\(canary.qualifiedName)"])

@@ -217,6 +217,12 @@ public final class Releaser: Sendable {
                 configs: configs
             )
             await recorder.info(canary, "Initialization done! \(canary.qualifiedName)")
+            await recorder.alert(
+                canary,
+                "New \(canary.spec.targetRef.kind ?? "Deployment") detected, initialization completed.",
+                severity: "info",
+                metadata: true
+            )
             recorder.metrics.status(canary, .initialized)
             return .advanced
         }
@@ -271,12 +277,13 @@ public final class Releaser: Sendable {
                 try await router.setWeights(primary: 100, canary: 0)
                 recorder.metrics.weight(canary, primary: 100, canary: 0)
             }
-            if action != .promote, !(await runGates(canary, type: "confirm-rollout", phase: phase)) {
+            if action != .promote, let gate = await refusingGate(canary, type: "confirm-rollout", phase: phase) {
                 if phase != .waiting {
                     _ = try await writeStatus(canary, phase: .waiting)
-                    await recorder.info(
+                    await halt(
                         canary,
-                        "Halt \(canary.qualifiedName) advancement waiting for approval \(Self.gateNames(canary, "confirm-rollout"))"
+                        "Halt \(canary.qualifiedName) advancement waiting for approval \(gate.name)",
+                        hook: gate
                     )
                 }
                 return .idle
@@ -285,7 +292,12 @@ public final class Releaser: Sendable {
                 canary,
                 "New revision detected! Scaling up \(canary.spec.targetRef.name).\(workload.namespace)"
             )
-            await recorder.alert(canary, "New revision detected, progressing canary analysis.", severity: "info")
+            await recorder.alert(
+                canary,
+                "New revision detected, progressing canary analysis.",
+                severity: "info",
+                metadata: true
+            )
             try await startAnalysis(
                 canary,
                 workload: workload,
@@ -374,6 +386,9 @@ public final class Releaser: Sendable {
                 canary,
                 "Promotion completed! Canary analysis was skipped for \(canary.spec.targetRef.name).\(workload.namespace)"
             )
+            await recorder.alert(canary, "Canary analysis was skipped, promotion finished.", severity: "info")
+            recorder.metrics.status(canary, .succeeded)
+            recorder.metrics.finished(canary, succeeded: true, seconds: duration(canary))
             await runPostRollout(canary, phase: .succeeded)
             return .advanced
         }
@@ -474,10 +489,11 @@ public final class Releaser: Sendable {
         // Canary: step the weight until the maximum, then promote.
         let maximum = ReleaseRules.maxWeight(analysis)
         if canaryWeight < maximum, action != .promote {
-            if !(await runGates(canary, type: "confirm-traffic-increase", phase: phase)) {
-                await recorder.info(
+            if let gate = await refusingGate(canary, type: "confirm-traffic-increase", phase: phase) {
+                await halt(
                     canary,
-                    "Halt \(canary.qualifiedName) advancement waiting for traffic increase approval \(Self.gateNames(canary, "confirm-traffic-increase"))"
+                    "Halt \(canary.qualifiedName) advancement waiting for traffic increase approval \(gate.name)",
+                    hook: gate
                 )
                 return .idle
             }
@@ -533,14 +549,8 @@ public final class Releaser: Sendable {
         weight: Int,
         force: Bool
     ) async throws {
-        if !force, !(await runGates(canary, type: "confirm-promotion", phase: phase)) {
-            if phase != .waitingPromotion {
-                _ = try await writeStatus(canary, phase: .waitingPromotion)
-            }
-            await recorder.info(
-                canary,
-                "Halt \(canary.qualifiedName) advancement waiting for promotion approval \(Self.gateNames(canary, "confirm-promotion"))"
-            )
+        if !force, let gate = await refusingGate(canary, type: "confirm-promotion", phase: phase) {
+            try await waitForPromotion(canary, gate: gate)
             return
         }
         await recorder.info(
@@ -614,13 +624,13 @@ public final class Releaser: Sendable {
             return
         }
         if !promoteNow,
-            !(await runGates(canary, type: "confirm-promotion", phase: canary.status?.phase ?? .progressing))
-        {
-            if canary.status?.phase != .waitingPromotion { _ = try await writeStatus(canary, phase: .waitingPromotion) }
-            await recorder.info(
+            let gate = await refusingGate(
                 canary,
-                "Halt \(canary.qualifiedName) advancement waiting for promotion approval \(Self.gateNames(canary, "confirm-promotion"))"
+                type: "confirm-promotion",
+                phase: canary.status?.phase ?? .progressing
             )
+        {
+            try await waitForPromotion(canary, gate: gate)
             return
         }
         await recorder.info(
@@ -655,13 +665,13 @@ public final class Releaser: Sendable {
             return
         }
         if !promoteNow,
-            !(await runGates(canary, type: "confirm-promotion", phase: canary.status?.phase ?? .progressing))
-        {
-            if canary.status?.phase != .waitingPromotion { _ = try await writeStatus(canary, phase: .waitingPromotion) }
-            await recorder.info(
+            let gate = await refusingGate(
                 canary,
-                "Halt \(canary.qualifiedName) advancement waiting for promotion approval \(Self.gateNames(canary, "confirm-promotion"))"
+                type: "confirm-promotion",
+                phase: canary.status?.phase ?? .progressing
             )
+        {
+            try await waitForPromotion(canary, gate: gate)
             return
         }
         if provider != .kubernetes, (canary.status?.canaryWeight ?? 0) < 100 {
@@ -777,19 +787,32 @@ public final class Releaser: Sendable {
         }
     }
 
-    static func gateNames(_ canary: Canary, _ type: String) -> String {
-        (canary.spec.effectiveAnalysis?.webhooks ?? []).filter { $0.type == type }.map(\.name).joined(separator: ", ")
-    }
-
-    /// Confirm-* gates: every hook must answer success; a refusal only pauses.
-    func runGates(_ canary: Canary, type: String, phase: CanaryPhase) async -> Bool {
+    /// Confirm-* gates: every hook must answer success; a refusal only pauses. Returns the hook that refused.
+    func refusingGate(_ canary: Canary, type: String, phase: CanaryPhase) async -> CanaryWebhook? {
         for hook in hooks(canary, type: type) {
             let result = await webhooks.call(hook, payload: payload(canary, phase: phase, hook: hook))
-            if !result.succeeded { return false }
+            if !result.succeeded { return hook }
             let label = type.prefix(1).uppercased() + type.dropFirst()
             await recorder.info(canary, "\(label) check \(hook.name) passed")
         }
-        return true
+        return nil
+    }
+
+    /// Confirm-promotion said wait: WaitingPromotion, announced once (Flagger).
+    func waitForPromotion(_ canary: Canary, gate: CanaryWebhook) async throws {
+        guard canary.status?.phase != .waitingPromotion else { return }
+        _ = try await writeStatus(canary, phase: .waitingPromotion)
+        await halt(
+            canary,
+            "Halt \(canary.qualifiedName) advancement waiting for promotion approval \(gate.name)",
+            hook: gate
+        )
+    }
+
+    /// A gate said wait: a warning event and, unless the hook mutes it, a warn alert with the same words (Flagger).
+    func halt(_ canary: Canary, _ message: String, hook: CanaryWebhook) async {
+        await recorder.warning(canary, message)
+        if hook.muteAlert != true { await recorder.alert(canary, message, severity: "warn") }
     }
 
     /// Pre-rollout hooks: a failure is a failed check.

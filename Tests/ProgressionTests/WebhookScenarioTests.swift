@@ -183,4 +183,75 @@ struct WebhookScenarioTests {
             #expect(harness.messages.contains("Rolling back podinfo.default aborted by fledge abort"))
         }
     }
+
+    @Test(
+        "alerts through a release: Flagger's texts and facts, warn-level gate waits announced once, muteAlert, severity"
+    )
+    func alertsDuringRelease() async throws {
+        try await withHarness { harness in
+            harness.receiver.state.statuses.withLock {
+                $0["/gate"] = 403
+                $0["/quiet"] = 403
+            }
+            _ = try await harness.client.create(
+                "/apis/flagger.app/v1beta1/namespaces/default/alertproviders",
+                [
+                    "apiVersion": "flagger.app/v1beta1", "kind": "AlertProvider", "metadata": ["name": "on-call"],
+                    "spec": ["type": "slack", "address": .string("\(harness.receiver.url)/slack")],
+                ]
+            )
+            try await harness.installWorkload()
+            try await harness.installCanary([
+                "stepWeight": 50, "maxWeight": 50,
+                "alerts": [
+                    ["name": "everything", "severity": "info", "providerRef": ["name": "on-call"]],
+                    ["name": "errors-only", "severity": "error", "providerRef": ["name": "on-call"]],
+                ],
+                "webhooks": [
+                    [
+                        "name": "quiet", "type": "confirm-traffic-increase", "muteAlert": true,
+                        "url": .string("\(harness.receiver.url)/quiet"),
+                    ],
+                    ["name": "gate", "type": "confirm-promotion", "url": .string("\(harness.receiver.url)/gate")],
+                ],
+            ])
+            try await harness.initialise()
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            for _ in 0..<2 { try await harness.tick() }
+            #expect(
+                harness.releaser.events.last?.message
+                    == "Halt podinfo.default advancement waiting for traffic increase approval quiet"
+            )
+            #expect(harness.releaser.events.last?.warning == true)
+            harness.receiver.state.statuses.withLock { $0["/quiet"] = 200 }
+            for _ in 0..<3 { try await harness.tick() }
+            #expect(try await harness.phase() == "WaitingPromotion")
+            let slack = harness.receiver.state.calls.withLock { $0 }.filter { $0.path == "/slack" }
+            let texts = slack.compactMap { $0.body["attachments"]?[0]?["text"]?.stringValue }
+            #expect(
+                texts == [
+                    "New Deployment detected, initialization completed.",
+                    "New revision detected, progressing canary analysis.",
+                    "Halt podinfo.default advancement waiting for promotion approval gate",
+                ],
+                "\(texts)"
+            )
+            let fields = slack.first?.body["attachments"]?[0]?["fields"]?.arrayValue ?? []
+            let facts = fields.map { field -> String in
+                let title = field["title"]?.stringValue ?? ""
+                let value = field["value"]?.stringValue ?? ""
+                return "\(title): \(value)"
+            }
+            #expect(
+                facts == [
+                    "Target: Deployment/podinfo.default", "Failed checks threshold: 10", "Progress deadline: 600s",
+                    "Traffic routing: Weight step: 50 max: 50",
+                ]
+            )
+            #expect(slack.last?.body["attachments"]?[0]?["fields"] == [])
+            let warnings = harness.releaser.events.filter { $0.message.contains("waiting for promotion approval") }
+            #expect(warnings.count == 1)
+            #expect(warnings.first?.warning == true)
+        }
+    }
 }
