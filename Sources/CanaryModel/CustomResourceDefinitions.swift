@@ -116,6 +116,8 @@ public enum CustomResourceDefinitions {
                         column("StepWeights", "string", ".spec.analysis.stepWeights", priority: 1),
                         column("MaxWeight", "string", ".spec.analysis.maxWeight", priority: 1),
                         column("LastTransitionTime", "string", ".status.lastTransitionTime"),
+                        // Not in Flagger: why the release waits or stands where it does (the Promoted condition).
+                        column("Message", "string", #".status.conditions[?(@.type=="Promoted")].message"#),
                     ]
                 )
             ]

@@ -279,12 +279,9 @@ public final class Releaser: Sendable {
             }
             if action != .promote, let gate = await refusingGate(canary, type: "confirm-rollout", phase: phase) {
                 if phase != .waiting {
-                    _ = try await writeStatus(canary, phase: .waiting)
-                    await halt(
-                        canary,
-                        "Halt \(canary.qualifiedName) advancement waiting for approval \(gate.name)",
-                        hook: gate
-                    )
+                    let message = "Halt \(canary.qualifiedName) advancement waiting for approval \(gate.name)"
+                    _ = try await writeStatus(canary, phase: .waiting, conditionMessage: message)
+                    await halt(canary, message, hook: gate)
                 }
                 return .idle
             }
@@ -347,10 +344,9 @@ public final class Releaser: Sendable {
             }
         }
         if case .waiting(let why) = readiness, phase != .promoting, phase != .finalising {
-            await recorder.warning(
-                canary,
-                "canary deployment \(canary.spec.targetRef.name).\(workload.namespace) not ready: \(why)"
-            )
+            let message = "canary deployment \(canary.spec.targetRef.name).\(workload.namespace) not ready: \(why)"
+            try await noteWhy(canary, message)
+            await recorder.warning(canary, message)
             if action == .promote {
                 await recorder.warning(
                     canary,
@@ -460,12 +456,12 @@ public final class Releaser: Sendable {
                     canary,
                     "Starting canary analysis for \(canary.spec.targetRef.name).\(workload.namespace)"
                 )
-                if !(await runChecks(canary, type: "pre-rollout", phase: phase)) {
-                    _ = try await writeStatus(canary, failedChecks: failedChecks + 1)
+                if let failure = await runChecks(canary, type: "pre-rollout", phase: phase) {
+                    _ = try await writeStatus(canary, failedChecks: failedChecks + 1, conditionMessage: failure)
                     return .advanced
                 }
-            } else if !(await runAnalysis(canary)) {
-                _ = try await writeStatus(canary, failedChecks: failedChecks + 1)
+            } else if let failure = await runAnalysis(canary) {
+                _ = try await writeStatus(canary, failedChecks: failedChecks + 1, conditionMessage: failure)
                 return .advanced
             }
         }
@@ -490,11 +486,10 @@ public final class Releaser: Sendable {
         let maximum = ReleaseRules.maxWeight(analysis)
         if canaryWeight < maximum, action != .promote {
             if let gate = await refusingGate(canary, type: "confirm-traffic-increase", phase: phase) {
-                await halt(
-                    canary,
-                    "Halt \(canary.qualifiedName) advancement waiting for traffic increase approval \(gate.name)",
-                    hook: gate
-                )
+                let message =
+                    "Halt \(canary.qualifiedName) advancement waiting for traffic increase approval \(gate.name)"
+                try await noteWhy(canary, message)
+                await halt(canary, message, hook: gate)
                 return .idle
             }
             canaryWeight = ReleaseRules.nextWeight(after: canaryWeight, analysis: analysis)
@@ -801,12 +796,9 @@ public final class Releaser: Sendable {
     /// Confirm-promotion said wait: WaitingPromotion, announced once (Flagger).
     func waitForPromotion(_ canary: Canary, gate: CanaryWebhook) async throws {
         guard canary.status?.phase != .waitingPromotion else { return }
-        _ = try await writeStatus(canary, phase: .waitingPromotion)
-        await halt(
-            canary,
-            "Halt \(canary.qualifiedName) advancement waiting for promotion approval \(gate.name)",
-            hook: gate
-        )
+        let message = "Halt \(canary.qualifiedName) advancement waiting for promotion approval \(gate.name)"
+        _ = try await writeStatus(canary, phase: .waitingPromotion, conditionMessage: message)
+        await halt(canary, message, hook: gate)
     }
 
     /// A gate said wait: a warning event and, unless the hook mutes it, a warn alert with the same words (Flagger).
@@ -816,19 +808,18 @@ public final class Releaser: Sendable {
     }
 
     /// Pre-rollout hooks: a failure is a failed check.
-    func runChecks(_ canary: Canary, type: String, phase: CanaryPhase) async -> Bool {
+    func runChecks(_ canary: Canary, type: String, phase: CanaryPhase) async -> String? {
         for hook in hooks(canary, type: type) {
             let result = await webhooks.call(hook, payload: payload(canary, phase: phase, hook: hook))
             if !result.succeeded {
-                await recorder.warning(
-                    canary,
+                let failure =
                     "Halt \(canary.qualifiedName) advancement \(type) check \(hook.name) failed \(result.message)"
-                )
-                return false
+                await recorder.warning(canary, failure)
+                return failure
             }
             await recorder.info(canary, "Pre-rollout check \(hook.name) passed")
         }
-        return true
+        return nil
     }
 
     func runPostRollout(_ canary: Canary, phase: CanaryPhase) async {
@@ -854,24 +845,24 @@ public final class Releaser: Sendable {
     }
 
     /// Rollout hooks, then every metric; the first failure ends the tick as a failed check.
-    func runAnalysis(_ canary: Canary) async -> Bool {
+    /// Rollout hooks, then metrics; the message of the first failed check, or nil when all passed.
+    func runAnalysis(_ canary: Canary) async -> String? {
         for hook in hooks(canary, type: "rollout") {
             let result = await webhooks.call(hook, payload: payload(canary, phase: .progressing, hook: hook))
             if !result.succeeded {
-                await recorder.warning(
-                    canary,
+                let failure =
                     "Halt \(canary.qualifiedName) advancement external check \(hook.name) failed \(result.message)"
-                )
-                return false
+                await recorder.warning(canary, failure)
+                return failure
             }
         }
         for metric in canary.spec.effectiveAnalysis?.metrics ?? [] {
             if let failure = await check(metric, canary: canary) {
                 await recorder.warning(canary, failure)
-                return false
+                return failure
             }
         }
-        return true
+        return nil
     }
 
     /// Runs one metric; nil when it passed, else the message of the failed check.
@@ -987,6 +978,12 @@ public final class Releaser: Sendable {
         if let phase {
             status["phase"] = .string(phase.rawValue)
             if phase != canary.status?.phase || transition { status["lastTransitionTime"] = .string(now) }
+        } else if transition {
+            status["lastTransitionTime"] = .string(now)
+        }
+        // The Promoted condition says why the release stands where it stands: written with every phase change, every
+        // step (back to the phase's own words) and every halt (its reason), so `kubectl get canary` shows it.
+        if let phase = phase ?? (conditionMessage != nil || weight != nil ? canary.status?.phase : nil) {
             let condition = ReleaseRules.promotedCondition(phase: phase)
             let previous = canary.status?.conditions?.first { $0.type == "Promoted" }
             status["conditions"] = [
@@ -998,8 +995,6 @@ public final class Releaser: Sendable {
                     ),
                 ]
             ]
-        } else if transition {
-            status["lastTransitionTime"] = .string(now)
         }
         if let weight { status["canaryWeight"] = .int(Int64(weight)) }
         if let failedChecks { status["failedChecks"] = .int(Int64(failedChecks)) }
@@ -1011,6 +1006,14 @@ public final class Releaser: Sendable {
         let path = "\(KubeAccess.canaries(canary.metadata.namespace ?? "default"))/\(canary.metadata.name ?? "")/status"
         let updated = try await kube.mergePatch(path, ["status": .object(status)])
         return (try? JSONValueDecoder().decode(Canary.self, from: updated)) ?? canary
+    }
+
+    /// Records why the release waits in the Promoted condition, writing only when the reason changed.
+    func noteWhy(_ canary: Canary, _ message: String) async throws {
+        guard let phase = canary.status?.phase,
+            canary.status?.conditions?.first(where: { $0.type == "Promoted" })?.message != message
+        else { return }
+        _ = try await writeStatus(canary, phase: phase, conditionMessage: message)
     }
 
     func clearAction(_ canary: Canary) async throws {

@@ -33,17 +33,22 @@ struct CRDManifestTests {
     /// The Canary CRD as installed.
     func canaryCRD() throws -> JSONValue { try Fixture.yaml("manifests/crds/canary.yaml") }
 
-    @Test("the Canary CRD has Flagger's printer columns")
+    @Test("the Canary CRD has Flagger's printer columns, then why the release stands where it does")
     func printerColumns() throws {
         let version = try #require(try canaryCRD()["spec", "versions"]?[0])
         #expect(version["name"] == "v1beta1")
         let columns = try #require(version["additionalPrinterColumns"]?.arrayValue)
         let priority = { (column: JSONValue) in column["priority"]?.intValue ?? 0 }
         let always = columns.filter { priority($0) == 0 }
-        #expect(always.compactMap { $0["name"]?.stringValue } == ["Status", "Weight", "LastTransitionTime"])
+        // Flagger's three, in Flagger's order; Message (ours, BEHAVIOUR.md §8.5) comes last so scripts that cut
+        // Flagger's columns by position keep working.
+        #expect(
+            always.compactMap { $0["name"]?.stringValue } == ["Status", "Weight", "LastTransitionTime", "Message"]
+        )
         #expect(
             always.compactMap { $0["jsonPath"]?.stringValue } == [
                 ".status.phase", ".status.canaryWeight", ".status.lastTransitionTime",
+                #".status.conditions[?(@.type=="Promoted")].message"#,
             ]
         )
         let wide = columns.filter { priority($0) == 1 }.compactMap { $0["name"]?.stringValue }

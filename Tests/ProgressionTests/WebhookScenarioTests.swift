@@ -86,6 +86,11 @@ struct WebhookScenarioTests {
             try await harness.tick()
             #expect(try await harness.phase() == "Waiting")
             #expect(try await harness.canary()["status", "failedChecks"]?.intValue ?? 0 == 0)
+            // kubectl get canary shows why (the Promoted condition's message is a printer column).
+            #expect(
+                try await harness.canary()["status", "conditions"]?[0]?["message"]
+                    == "Halt podinfo.default advancement waiting for approval gate"
+            )
             harness.receiver.state.statuses.withLock { $0["/gate"] = 200 }
             try await harness.tick()
             #expect(try await harness.phase() == "Progressing")
@@ -223,8 +228,18 @@ struct WebhookScenarioTests {
                     == "Halt podinfo.default advancement waiting for traffic increase approval quiet"
             )
             #expect(harness.releaser.events.last?.warning == true)
+            #expect(
+                try await harness.canary()["status", "conditions"]?[0]?["message"]
+                    == "Halt podinfo.default advancement waiting for traffic increase approval quiet"
+            )
             harness.receiver.state.statuses.withLock { $0["/quiet"] = 200 }
-            for _ in 0..<3 { try await harness.tick() }
+            try await harness.tick()
+            #expect(try await harness.canaryWeight() == 50)
+            #expect(
+                try await harness.canary()["status", "conditions"]?[0]?["message"]
+                    == "New revision detected, progressing canary analysis."
+            )
+            for _ in 0..<2 { try await harness.tick() }
             #expect(try await harness.phase() == "WaitingPromotion")
             let slack = harness.receiver.state.calls.withLock { $0 }.filter { $0.path == "/slack" }
             let texts = slack.compactMap { $0.body["attachments"]?[0]?["text"]?.stringValue }

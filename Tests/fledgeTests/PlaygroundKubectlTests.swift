@@ -135,7 +135,7 @@ struct PlaygroundKubectlTests {
         #expect(table.status == 0, "\(table.err)")
         #expect(
             table.out.split(separator: "\n").first?.split(separator: " ", omittingEmptySubsequences: true) == [
-                "NAME", "STATUS", "WEIGHT", "LASTTRANSITIONTIME",
+                "NAME", "STATUS", "WEIGHT", "LASTTRANSITIONTIME", "MESSAGE",
             ]
         )
         #expect(table.out.contains("podinfo"))
