@@ -455,7 +455,7 @@ final class Demo: Sendable {
     func eventMessages(_ client: KubeClient) async throws -> [String] {
         let events = try await client.listAll(
             "/api/v1/namespaces/prod/events",
-            fieldSelector: "involvedObject.name=podinfo"
+            fieldSelector: "involvedObject.kind=Canary,involvedObject.name=podinfo"
         )
         return events.sorted {
             ($0["metadata", "resourceVersion"]?.stringValue.flatMap(Int.init) ?? 0)

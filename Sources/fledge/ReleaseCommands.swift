@@ -108,7 +108,7 @@ struct StatusCommand: AsyncParsableCommand {
                 let events =
                     (try? await client.listAll(
                         "/api/v1/namespaces/\(namespace)/events",
-                        fieldSelector: "involvedObject.name=\(canaryName)"
+                        fieldSelector: "involvedObject.kind=Canary,involvedObject.name=\(canaryName)"
                     )) ?? []
                 let last = events.max {
                     (

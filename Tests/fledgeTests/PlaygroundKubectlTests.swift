@@ -227,6 +227,29 @@ struct PlaygroundKubectlTests {
         )
         #expect(phase.out == "Succeeded")
 
+        // fledge status shows the Canary's own last event (not the Deployment podinfo's, which shares its name).
+        let status = try await Fledge.runOffPool(["status", "-n", "prod", "--kubeconfig", session.kubeconfig])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("Succeeded"), "\(status.stdout)")
+        #expect(status.stdout.contains("Promotion completed!"), "\(status.stdout)")
+        // fledge retry on a Succeeded release: requested, then refused by the worker with the reason.
+        let retry = try await Fledge.runOffPool(["retry", "podinfo", "-n", "prod", "--kubeconfig", session.kubeconfig])
+        #expect(retry.stdout.contains("canary.flagger.app/podinfo retry requested"), "\(retry.stderr)")
+        var refused = false
+        for _ in 0..<100 where !refused {
+            let events = try await session.kubectl(
+                "get",
+                "events",
+                "-n",
+                "prod",
+                "--field-selector",
+                "involvedObject.kind=Canary"
+            )
+            refused = events.out.contains("Ignoring fledge.dev/action=retry: only a Failed release can be retried")
+            if !refused { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(refused, "the worker never answered fledge retry")
+
         let patch = try await session.kubectl(
             "patch",
             "canary",
