@@ -874,6 +874,7 @@ public final class Releaser: Sendable {
         var address = canary.spec.metricsServer ?? configuration.metricsServer
         var auth = PrometheusAuth.none
         var headers: [String: String] = [:]
+        var insecureSkipVerify = false
         let query: String
         do {
             if let reference = metric.templateRef {
@@ -890,6 +891,7 @@ public final class Releaser: Sendable {
                         "Metric template \(reference.name).\(templateNamespace) provider \(providerType) is not supported; use prometheus"
                 }
                 if let templateAddress = template.spec.provider.address { address = templateAddress }
+                insecureSkipVerify = template.spec.provider.insecureSkipVerify == true
                 headers = (template.spec.provider.headers ?? [:]).compactMapValues { $0.first }
                 if let secretName = template.spec.provider.secretRef?.name {
                     auth = try await credentials(namespace: templateNamespace, secret: secretName)
@@ -924,11 +926,18 @@ public final class Releaser: Sendable {
                 return "Metric \(metric.name) is not built in and has no templateRef or query"
             }
         } catch let error as MetricQueryError {
-            return "Metric query failed for \(metric.name): \(error)"
+            // Flagger's words: "Metric template NAME.NS query render error: …" for a template.
+            return MetricAnalysis.failureMessage(for: error, metric: metric, target: target, namespace: namespace)
         } catch {
             return "Metric query failed for \(metric.name): \(error)"
         }
-        let client = PrometheusClient(address: address, http: http, auth: auth, headers: headers)
+        let client = PrometheusClient(
+            address: address,
+            http: http,
+            auth: auth,
+            headers: headers,
+            insecureSkipVerify: insecureSkipVerify
+        )
         do {
             let value = try await client.query(query)
             recorder.metrics.metricAnalysis(canary, metric: metric.name, value: value)

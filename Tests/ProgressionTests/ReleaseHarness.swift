@@ -36,6 +36,7 @@ final class Receiver: Sendable {
         router.get("/api/v1/query") { request, _ in
             let query = request.uri.queryParameters["query"].map(String.init) ?? ""
             box.queries.withLock { $0.append(query) }
+            box.authorizations.withLock { $0.append(request.headers[.authorization] ?? "") }
             let failing = box.queryStatus.withLock { $0 }
             if failing != 200 {
                 return Response(
@@ -92,6 +93,8 @@ final class Receiver: Sendable {
 final class ReceiverState: Sendable {
     let calls = Mutex<[Receiver.Call]>([])
     let queries = Mutex<[String]>([])
+    /// The Authorization header of each query ("" when none).
+    let authorizations = Mutex<[String]>([])
     /// The value every query answers; nil answers an empty vector.
     let value = Mutex<Double?>(100)
     /// Status per webhook path (default 200).

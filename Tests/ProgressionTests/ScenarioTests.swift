@@ -387,6 +387,78 @@ struct ScenarioTests {
         }
     }
 
+    @Test("a MetricTemplate through a release: variables rendered, bearer token from its Secret, render errors fail")
+    func metricTemplate() async throws {
+        try await withHarness { harness in
+            _ = try await harness.client.create(
+                "/api/v1/namespaces/default/secrets",
+                [
+                    "metadata": ["name": "prom-auth"],
+                    "data": ["token": .string(Data("s3cret".utf8).base64EncodedString())],
+                ]
+            )
+            _ = try await harness.client.create(
+                "/apis/flagger.app/v1beta1/namespaces/default/metrictemplates",
+                [
+                    "apiVersion": "flagger.app/v1beta1", "kind": "MetricTemplate", "metadata": ["name": "errors"],
+                    "spec": [
+                        "provider": [
+                            "type": "prometheus", "address": .string(harness.receiver.url),
+                            "secretRef": ["name": "prom-auth"],
+                        ],
+                        "query":
+                            #"sum(rate(errors{namespace="{{ namespace }}",app="{{ target }}",env="{{ variables.env }}"}[{{ interval }}]))"#,
+                    ],
+                ]
+            )
+            try await harness.installWorkload()
+            try await harness.installCanary([
+                "stepWeight": 25, "maxWeight": 50, "threshold": 2,
+                "metrics": [
+                    [
+                        "name": "errors", "templateRef": ["name": "errors"], "thresholdRange": ["max": 200],
+                        "interval": "2m", "templateVariables": ["env": "prod"],
+                    ]
+                ],
+            ])
+            try await harness.initialise()
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            try await harness.tick()
+            try await harness.tick()
+            try await harness.tick()
+            #expect(
+                harness.receiver.state.queries.withLock { $0 }.last
+                    == #"sum(rate(errors{namespace="default",app="podinfo",env="prod"}[2m]))"#
+            )
+            #expect(harness.receiver.state.authorizations.withLock { $0 }.last == "Bearer s3cret")
+            #expect(try await harness.canaryWeight() == 50)
+            // A variable the template uses but the metric no longer defines: a failed check in Flagger's words.
+            _ = try await harness.client.patch(
+                "\(harness.canaries)/podinfo",
+                [
+                    "spec": [
+                        "analysis": [
+                            "metrics": [
+                                [
+                                    "name": "errors", "templateRef": ["name": "errors"],
+                                    "thresholdRange": ["max": 200], "interval": "2m",
+                                ]
+                            ]
+                        ]
+                    ]
+                ],
+                type: .merge
+            )
+            try await harness.tick()
+            #expect(try await harness.canary()["status", "failedChecks"] == 1, "\(harness.messages)")
+            #expect(
+                harness.messages.last?.hasPrefix("Metric template errors.default query render error: ") == true,
+                "\(harness.messages.last ?? "")"
+            )
+            #expect(harness.messages.last?.contains("\"env\"") == true)
+        }
+    }
+
     @Test("a primary still rolling out progressDeadlineSeconds after promotion started counts as failed (we differ)")
     func primaryStuckDuringPromotion() async throws {
         try await withHarness { harness in
