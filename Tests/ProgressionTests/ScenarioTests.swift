@@ -175,6 +175,167 @@ struct ScenarioTests {
         }
     }
 
+    @Test(
+        "each traffic provider writes its own object and version: weights as integers for SMI v1alpha2/v1alpha3 and HTTPRoute v1beta1",
+        arguments: [
+            ("smi:v1alpha2", "/apis/split.smi-spec.io/v1alpha2/namespaces/default/trafficsplits/podinfo"),
+            ("smi:v1alpha3", "/apis/split.smi-spec.io/v1alpha3/namespaces/default/trafficsplits/podinfo"),
+            ("gatewayapi:v1beta1", "/apis/gateway.networking.k8s.io/v1beta1/namespaces/default/httproutes/podinfo"),
+        ]
+    )
+    func providers(provider: String, path: String) async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            var spec: [String: JSONValue] = ["provider": .string(provider)]
+            if provider.hasPrefix("gatewayapi") {
+                spec["service"] = [
+                    "port": 9898,
+                    "gatewayRefs": [["name": "podinfo", "kind": "Service", "group": "core", "port": 9898]],
+                ]
+            }
+            try await harness.installCanary(["stepWeight": 25, "maxWeight": 50], spec: spec)
+            try await harness.initialise()
+            /// The canary backend's weight, as written (an integer, never a quantity string, in these versions).
+            func canaryWeight() async throws -> JSONValue? {
+                let object = try await harness.client.get(path)
+                #expect(
+                    object["apiVersion"]?.stringValue
+                        == String(path.split(separator: "/")[1...2].joined(separator: "/"))
+                )
+                let backends =
+                    object["spec", "backends"]?.arrayValue ?? object["spec", "rules"]?[0]?["backendRefs"]?.arrayValue
+                    ?? []
+                let canary = backends.first {
+                    ($0["service"]?.stringValue ?? $0["name"]?.stringValue) == "podinfo-canary"
+                }
+                return canary?["weight"]
+            }
+            #expect(try await canaryWeight() == 0)
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            var weights: [JSONValue?] = []
+            for _ in 0..<6 {
+                try await harness.tick()
+                weights.append(try await canaryWeight())
+            }
+            #expect(weights == [0, 25, 50, 50, 0, 0])
+            #expect(try await harness.phase() == "Succeeded")
+        }
+    }
+
+    @Test("the kubernetes provider: blue/green with no traffic object, iterations 1")
+    func kubernetesProvider() async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary(
+                ["stepWeight": nil, "maxWeight": nil, "iterations": 1],
+                spec: ["provider": "kubernetes"]
+            )
+            try await harness.initialise()
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            var phases: [String] = []
+            for _ in 0..<6 where try await harness.phase() != "Succeeded" {
+                try await harness.tick()
+                phases.append(try await harness.phase() ?? "")
+            }
+            #expect(phases.first == "Progressing")
+            #expect(Array(phases.suffix(3)) == ["Promoting", "Finalising", "Succeeded"], "\(phases)")
+            #expect(try await harness.splitWeights() == nil, "no TrafficSplit for the kubernetes provider")
+            let apex = try await harness.client.get("/api/v1/namespaces/default/services/podinfo")
+            #expect(apex["spec", "selector"] == ["app": "podinfo-primary"])
+            let primary = try await harness.client.get("\(harness.deployments)/podinfo-primary")
+            #expect(
+                primary["spec", "template", "spec", "containers"]?[0]?["image"] == "ghcr.io/stefanprodan/podinfo:6.0.1"
+            )
+        }
+    }
+
+    @Test("suspend: a suspended Canary starts nothing; resumed, the release runs")
+    func suspend() async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary()
+            try await harness.initialise()
+            _ = try await harness.client.patch("\(harness.canaries)/podinfo", ["spec": ["suspend": true]], type: .merge)
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            #expect(try await harness.tick() == .idle)
+            #expect(try await harness.phase() == "Initialized")
+            #expect(try await harness.replicas("podinfo") == 0)
+            _ = try await harness.client.patch(
+                "\(harness.canaries)/podinfo",
+                ["spec": ["suspend": false]],
+                type: .merge
+            )
+            try await harness.tick()
+            #expect(try await harness.phase() == "Progressing")
+        }
+    }
+
+    @Test("a rollback hook that answers success rolls the release back")
+    func rollbackHook() async throws {
+        try await withHarness { harness in
+            harness.receiver.state.statuses.withLock { $0["/rollback"] = 403 }
+            try await harness.installWorkload()
+            try await harness.installCanary([
+                "webhooks": [["name": "stop", "type": "rollback", "url": .string("\(harness.receiver.url)/rollback")]]
+            ])
+            try await harness.initialise()
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            try await harness.tick()
+            try await harness.tick()
+            #expect(try await harness.canaryWeight() == 10)
+            harness.receiver.state.statuses.withLock { $0["/rollback"] = 200 }
+            try await harness.tick()
+            #expect(try await harness.phase() == "Failed")
+            #expect(harness.messages.contains("Rolling back podinfo.default manual webhook invoked"))
+            let split = try await harness.splitWeights()
+            #expect(split?.0 == 100 && split?.1 == 0)
+            #expect(try await harness.replicas("podinfo") == 0)
+        }
+    }
+
+    @Test("the target's HPA is copied for the primary, pointing at it")
+    func primaryHPA() async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            _ = try await harness.client.create(
+                "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers",
+                [
+                    "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": ["name": "podinfo"],
+                    "spec": [
+                        "scaleTargetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"],
+                        "minReplicas": 2, "maxReplicas": 4,
+                        "metrics": [
+                            [
+                                "type": "Resource",
+                                "resource": [
+                                    "name": "cpu", "target": ["type": "Utilization", "averageUtilization": 99],
+                                ],
+                            ]
+                        ],
+                    ],
+                ]
+            )
+            try await harness.installCanary(
+                [:],
+                spec: [
+                    "autoscalerRef": [
+                        "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "name": "podinfo",
+                        "primaryScalerReplicas": ["minReplicas": 3, "maxReplicas": 6],
+                    ]
+                ]
+            )
+            try await harness.initialise()
+            let hpa = try await harness.client.get(
+                "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/podinfo-primary"
+            )
+            #expect(hpa["spec", "scaleTargetRef", "name"] == "podinfo-primary")
+            #expect(hpa["spec", "minReplicas"] == 3)
+            #expect(hpa["spec", "maxReplicas"] == 6)
+            #expect(hpa["spec", "metrics"]?[0]?["resource", "name"] == "cpu")
+            #expect(hpa["metadata", "ownerReferences"]?[0]?["kind"] == "Canary")
+        }
+    }
+
     @Test("a newer revision during the analysis restarts it at 100/0")
     func restart() async throws {
         try await withHarness { harness in
@@ -194,7 +355,7 @@ struct ScenarioTests {
         }
     }
 
-    @Test("reverting to the promoted template starts nothing")
+    @Test("reverting the target to the promoted template after a failed release starts nothing (a manual rollback)")
     func revert() async throws {
         try await withHarness { harness in
             try await harness.installWorkload()
@@ -203,10 +364,27 @@ struct ScenarioTests {
             try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
             for _ in 0..<6 where try await harness.phase() != "Succeeded" { try await harness.tick() }
             #expect(try await harness.phase() == "Succeeded")
+            let promoted = try await harness.canary()["status", "lastPromotedSpec"]
+            // 6.0.2 fails its analysis.
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.2")
+            try await harness.tick()
+            #expect(try await harness.phase() == "Progressing")
+            try await harness.annotate("abort")
+            try await harness.tick()
+            #expect(try await harness.phase() == "Failed")
+            // The user puts the promoted image back on the target: the same template as the primary's.
             try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            let revisions = harness.messages.filter { $0.hasPrefix("New revision detected") }.count
             #expect(try await harness.tick() == .idle)
-            // Back to the previous template: also the last promoted one? No: 6.0.1 is promoted now.
-            #expect(try await harness.phase() == "Succeeded")
+            #expect(try await harness.tick() == .idle)
+            #expect(harness.messages.filter { $0.hasPrefix("New revision detected") }.count == revisions)
+            #expect(try await harness.phase() == "Failed")
+            #expect(try await harness.canary()["status", "lastPromotedSpec"] == promoted)
+            #expect(try await harness.replicas("podinfo") == 0)
+            // A genuinely new revision still starts a release.
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.3")
+            try await harness.tick()
+            #expect(try await harness.phase() == "Progressing")
         }
     }
 
