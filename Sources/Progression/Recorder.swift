@@ -19,6 +19,11 @@ final class Recorder: Sendable {
     let clock: any ReleaseClock
     /// Every event message in order (tests and the demo read it).
     let journal = Mutex<[(canary: String, message: String, warning: Bool)]>([])
+    /// Events already recorded, by object, type and message: a repeat bumps the Event's count and lastTimestamp
+    /// instead of creating another (client-go's event correlator does the same), so a message repeated every tick
+    /// reads `(x12 over 2m)` in kubectl, not twelve lines.
+    let recorded = Mutex<[String: (name: String, count: Int64, first: String)]>([:])
+    static let recordedLimit = 4096
 
     init(
         kube: KubeAccess,
@@ -48,14 +53,25 @@ final class Recorder: Sendable {
         }
         let namespace = canary.metadata.namespace ?? "default"
         let now = RFC3339.format(clock.now())
+        let key = "\(namespace)/\(canary.metadata.name ?? "")/\(canary.metadata.uid ?? "")/\(warning)/\(message)"
+        if let seen = recorded.withLock({ $0[key] }) {
+            do {
+                _ = try await kube.mergePatch(
+                    "\(KubeAccess.events(namespace))/\(seen.name)",
+                    ["count": .int(seen.count + 1), "lastTimestamp": .string(now)]
+                )
+                recorded.withLock { $0[key] = (seen.name, seen.count + 1, seen.first) }
+                await callEventHooks(canary, message, warning: warning, namespace: namespace)
+                return
+            } catch {
+                // Gone (Events expire after an hour) or unreadable: record a new one.
+                _ = recorded.withLock { $0.removeValue(forKey: key) }
+            }
+        }
+        let name = "\(canary.metadata.name ?? "canary").\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
         let event: JSONValue = [
             "apiVersion": "v1", "kind": "Event",
-            "metadata": [
-                "name": .string(
-                    "\(canary.metadata.name ?? "canary").\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
-                ),
-                "namespace": .string(namespace),
-            ],
+            "metadata": ["name": .string(name), "namespace": .string(namespace)],
             "involvedObject": [
                 "apiVersion": "flagger.app/v1beta1", "kind": "Canary", "name": .string(canary.metadata.name ?? ""),
                 "namespace": .string(namespace), "uid": .string(canary.metadata.uid ?? ""),
@@ -66,9 +82,22 @@ final class Recorder: Sendable {
         ]
         do {
             _ = try await kube.create(KubeAccess.events(namespace), event)
+            recorded.withLock { recorded in
+                if recorded.count >= Self.recordedLimit {
+                    // Forget the oldest half (by first timestamp): repeats are recent.
+                    let keep = recorded.sorted { $0.value.first > $1.value.first }.prefix(Self.recordedLimit / 2)
+                    recorded = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
+                }
+                recorded[key] = (name, 1, now)
+            }
         } catch {
             logger.debug("could not record an event", metadata: ["error": "\(error)"])
         }
+        await callEventHooks(canary, message, warning: warning, namespace: namespace)
+    }
+
+    /// The Canary's `event` webhooks, for every event (repeats included, as Flagger sends them).
+    func callEventHooks(_ canary: Canary, _ message: String, warning: Bool, namespace: String) async {
         for hook in canary.spec.effectiveAnalysis?.webhooks ?? [] where hook.type == "event" {
             let payload = WebhookCaller.eventPayload(
                 name: canary.metadata.name ?? "",

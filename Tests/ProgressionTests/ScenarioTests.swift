@@ -336,6 +336,27 @@ struct ScenarioTests {
         }
     }
 
+    @Test("a message repeated every tick is one Event whose count grows, as client-go's recorder does")
+    func eventCounts() async throws {
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary()
+            try await harness.initialise()
+            try await harness.setReady("podinfo", false)
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            for _ in 0..<4 { try await harness.tick() }
+            let repeated = harness.messages.filter { $0.hasPrefix("canary deployment podinfo.default not ready") }
+            #expect(repeated.count == 3, "\(harness.messages)")
+            let events = try await harness.client.listAll("/api/v1/namespaces/default/events").filter {
+                $0["message"]?.stringValue?.hasPrefix("canary deployment podinfo.default not ready") == true
+            }
+            #expect(Set(repeated).count < repeated.count, "some message repeats")
+            #expect(events.count == Set(repeated).count)
+            #expect(events.map { $0["count"]?.intValue ?? 0 }.reduce(0, +) == Int64(repeated.count))
+            #expect(events.allSatisfy { $0["type"] == "Warning" && $0["reason"] == "Synced" })
+        }
+    }
+
     @Test("a newer revision during the analysis restarts it at 100/0")
     func restart() async throws {
         try await withHarness { harness in
