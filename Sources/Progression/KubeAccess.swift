@@ -55,7 +55,20 @@ public final class KubeAccess: Sendable {
     ) async throws
         -> JSONValue
     {
-        if let existing = try await get("\(collection)/\(name)") {
+        try await apply(collection, name: name, desired, existing: try await get("\(collection)/\(name)"), same: same)
+    }
+
+    /// ``apply(_:name:_:same:)`` with the object already read (nil: absent), saving a request.
+    func apply(
+        _ collection: String,
+        name: String,
+        _ desired: JSONValue,
+        existing: JSONValue?,
+        same: (JSONValue, JSONValue) -> Bool
+    ) async throws
+        -> JSONValue
+    {
+        if let existing {
             if same(existing, desired) { return existing }
             var merged = desired
             merged.setMember(["metadata", "resourceVersion"], existing["metadata", "resourceVersion"])

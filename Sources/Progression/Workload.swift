@@ -367,7 +367,8 @@ struct Workload {
                 "spec": ["type": "ClusterIP", "selector": [label.key: .string(selectorValue)], "ports": .array(ports)],
             ]
             let path = "\(KubeAccess.services(namespace))/\(name)"
-            if let existing = try await kube.get(path), !isOwned(existing) {
+            let existing = try await kube.get(path)
+            if let existing, !isOwned(existing) {
                 // A Service the Canary did not create (the user's own apex): only its selector and ports are taken
                 // over; its metadata stays the user's, so deleting the Canary never deletes it.
                 if existing["spec", "selector"] != desired["spec", "selector"]
@@ -385,7 +386,9 @@ struct Workload {
                 }
                 continue
             }
-            _ = try await kube.apply(KubeAccess.services(namespace), name: name, desired) { existing, desired in
+            _ = try await kube.apply(KubeAccess.services(namespace), name: name, desired, existing: existing) {
+                existing,
+                desired in
                 existing["spec", "selector"] == desired["spec", "selector"]
                     && Self.samePorts(existing["spec", "ports"], desired["spec", "ports"])
             }

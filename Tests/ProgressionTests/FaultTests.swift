@@ -46,6 +46,62 @@ struct FaultTests {
         }
     }
 
+    @Test(
+        "a worker that dies between a tick's writes (weight written, status not; promotion copied, phase not) resumes without skipping or repeating a step",
+        arguments: ["trafficsplits", "deployments"]
+    )
+    func deathBetweenWrites(resource: String) async throws {
+        // Every status write fails while armed: the tick ends after its first effects, as if the process died.
+        let armed = Mutex(false)
+        let faults: @Sendable (APIRequest) -> APIError? = { request in
+            guard armed.withLock({ $0 }), request.method == "PATCH", request.path.hasSuffix("/canaries/podinfo/status")
+            else { return nil }
+            return APIError(code: 503, reason: "ServiceUnavailable", message: "injected: the process died here")
+        }
+        try await withHarness(faults: faults) { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary(["stepWeight": 25, "maxWeight": 50])
+            try await harness.initialise()
+            try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
+            try await harness.tick()
+            try await harness.tick()
+            #expect(try await harness.canaryWeight() == 25)
+            if resource == "deployments" {
+                try await harness.tick()
+                #expect(try await harness.canaryWeight() == 50)
+            }
+            armed.withLock { $0 = true }
+            try await harness.tick()
+            armed.withLock { $0 = false }
+            // A new process takes over from whatever was written.
+            let successor = Releaser(
+                client: harness.client,
+                configuration: ProgressionConfiguration(metricsServer: harness.receiver.url),
+                http: harness.http,
+                clock: harness.clock,
+                metrics: ProgressionMetrics(factory: NOOPMetricsHandler.instance),
+                logger: harness.logger
+            )
+            var seen: [String] = []
+            for _ in 0..<8 where try await harness.phase() != "Succeeded" {
+                _ = await successor.tick(namespace: "default", name: "podinfo")
+                try await harness.settle()
+                let split = try await harness.splitWeights()
+                seen.append("\(try await harness.phase() ?? "") \(split?.1 ?? -1)")
+            }
+            #expect(try await harness.phase() == "Succeeded", "\(seen)")
+            let split = try await harness.splitWeights()
+            #expect(split?.0 == 100 && split?.1 == 0)
+            // The traffic never went past maxWeight, and the promotion was copied once after the restart at most.
+            #expect(!seen.contains { $0.hasSuffix(" 75") || $0.hasSuffix(" 100") }, "\(seen)")
+            let primary = try await harness.client.get("\(harness.deployments)/podinfo-primary")
+            #expect(
+                primary["spec", "template", "spec", "containers"]?[0]?["image"] == "ghcr.io/stefanprodan/podinfo:6.0.1"
+            )
+            #expect(try await harness.replicas("podinfo") == 0)
+        }
+    }
+
     @Test("409, 429 and 500 answers to one write in four: the release still ends promoted")
     func injectedErrors() async throws {
         let counter = Mutex(0)
