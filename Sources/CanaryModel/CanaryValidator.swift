@@ -363,7 +363,7 @@ struct SemanticChecks {
         }
         checkMirror(analysis, at: path, provider: provider)
         if let provider, provider.isGatewayAPI, let match = analysis.match {
-            checkGatewayMatches(match, at: path.child("match"))
+            checkGatewayMatches(match, at: path.child("match"), analysis: true)
         }
         if analysis.sessionAffinity != nil {
             warnings.append(
@@ -402,8 +402,8 @@ struct SemanticChecks {
         checkAlerts(analysis.alerts ?? [], at: path.child("alerts"))
     }
 
-    mutating func checkGatewayMatches(_ matches: [JSONValue], at path: FieldPath) {
-        for problem in GatewayRouteMatches.convert(matches, at: path).problems {
+    mutating func checkGatewayMatches(_ matches: [JSONValue], at path: FieldPath, analysis: Bool = false) {
+        for problem in GatewayRouteMatches.convert(matches, at: path, analysis: analysis).problems {
             errors.append(.invalid(problem.path.description, problem.value, problem.message))
         }
     }

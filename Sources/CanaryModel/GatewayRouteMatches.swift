@@ -13,9 +13,14 @@ public enum GatewayRouteMatches {
     }
 
     /// The converted matches and the selectors that could not be converted (left out of the result).
+    ///
+    /// - Parameter analysis: whether these are `analysis.match` selections, which add headers and query parameters
+    ///   to the service's path and method (as Flagger merges them): a `uri` or `method` there would be dropped, so it
+    ///   is a problem.
     public static func convert(
         _ matches: [JSONValue],
-        at path: FieldPath
+        at path: FieldPath,
+        analysis: Bool = false
     ) -> (
         matches: [JSONValue], problems: [Problem]
     ) {
@@ -32,6 +37,16 @@ public enum GatewayRouteMatches {
                         value: request[key] ?? .null,
                         message: "Gateway API cannot match requests on \(key); match on uri, method, headers or "
                             + "queryParams, or remove it"
+                    )
+                )
+            }
+            for key in ["uri", "method"] where analysis && request[key] != nil {
+                problems.append(
+                    Problem(
+                        path: here.child(key),
+                        value: request[key] ?? .null,
+                        message: "an A/B selection adds headers and queryParams to the route's matches; put the "
+                            + "\(key == "uri" ? "path" : "method") in spec.service.match"
                     )
                 )
             }

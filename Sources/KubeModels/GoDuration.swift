@@ -76,8 +76,8 @@ public struct GoDuration: Sendable, Hashable, Comparable, CustomStringConvertibl
                 value += UInt64(Double(fraction) * (Double(unit) / fractionScale))
                 guard value <= limit else { return nil }
             }
+            guard value <= limit - total else { return nil }
             total += value
-            guard total <= limit else { return nil }
         }
         if negative {
             nanoseconds = total == limit ? Int64.min : -Int64(total)

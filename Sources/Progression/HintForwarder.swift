@@ -1,13 +1,14 @@
 import Admission
 import CanaryModel
+import Foundation
 import JSONValue
 import KubeClient
 import Logging
 import ServiceLifecycle
 
 /// Passes release hints from a replica that does not run the worker to the one that does, through the API server:
-/// each Canary of the hint gets the annotation `fledge.dev/release-hint: <template hash>`, which the leader's Canary
-/// informer sees at once. The API server sends a Deployment's review to any replica, so without this a release
+/// each Canary of the hint gets the annotation `fledge.dev/release-hint: <template hash>/<time>`, which the leader's
+/// Canary informer sees at once (the time makes a hint for a template seen before a change too). The API server sends a Deployment's review to any replica, so without this a release
 /// reviewed by a non-leader would start only at the Canary's next interval.
 public final class HintForwarder: Service, Sendable {
     /// The annotation a forwarded hint sets on the Canary; the worker runs the Canary when its value changes.
@@ -48,7 +49,15 @@ public final class HintForwarder: Service, Sendable {
             do {
                 _ = try await client.patch(
                     "\(KubeAccess.canaries(hint.namespace))/\(canary)",
-                    ["metadata": ["annotations": [.init(stringLiteral: Self.annotation): .string(hint.templateHash)]]],
+                    [
+                        "metadata": [
+                            "annotations": [
+                                .init(stringLiteral: Self.annotation): .string(
+                                    "\(hint.templateHash)/\(UInt64(Date().timeIntervalSince1970 * 1e9))"
+                                )
+                            ]
+                        ]
+                    ],
                     type: .merge
                 )
                 logger.debug("release hint forwarded", metadata: ["canary": "\(canary).\(hint.namespace)"])

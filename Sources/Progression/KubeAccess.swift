@@ -18,7 +18,8 @@ public final class KubeAccess: Sendable {
 
     /// One request, counted, retried when worth it: 429 after its Retry-After, 5xx and an unreachable server, three
     /// attempts in all from 100 ms, so a passing API server hiccup does not cost the release a whole interval. Writes
-    /// are safe to repeat: patches set absolute values, and a repeated create finds the object (AlreadyExists).
+    /// are safe to repeat: patches set absolute values, and a repeated create finds the object (AlreadyExists); updates
+    /// retry only 429 (see ``update(_:_:)``).
     func call<T: Sendable>(_ operation: () async throws -> T) async throws -> T {
         try await client.retrying(attempts: 3, initialDelay: .milliseconds(100)) {
             count()
@@ -38,8 +39,21 @@ public final class KubeAccess: Sendable {
         try await call { try await client.patch(path, patch, type: .merge) }
     }
 
+    /// A PUT is retried only on 429, which the server answers before doing anything: after a 5xx or a lost
+    /// response it may have been applied, and a repeat would fail on the resourceVersion it changed.
     func update(_ path: String, _ object: JSONValue) async throws -> JSONValue {
-        try await call { try await client.update(path, object) }
+        var attempt = 0
+        while true {
+            attempt += 1
+            count()
+            do {
+                return try await client.update(path, object)
+            } catch let error as KubeAPIError where error.reason == .tooManyRequests && attempt < 3 {
+                try await Task.sleep(
+                    for: min(error.retryAfterSeconds.map { .seconds($0) } ?? .milliseconds(100), .seconds(30))
+                )
+            }
+        }
     }
 
     func list(_ collection: String) async throws -> [JSONValue] {

@@ -106,9 +106,11 @@ public final class LeaderElector: Service, Sendable {
                 while !Task.isCancelled && !Task.isShuttingDownGracefully {
                     try? await Task.sleep(for: wait)
                     let deadline = lastRenewal + self.configuration.renewDeadline
+                    // The Lease's renewTime is taken before the request: count the deadline from then too.
+                    let attempted = ContinuousClock.now
                     switch await self.renew(before: deadline) {
                     case .renewed:
-                        lastRenewal = ContinuousClock.now
+                        lastRenewal = attempted
                         wait = self.configuration.renewPeriod
                     case .heldByAnother:
                         self.logger.warning("lost the lease to another replica")

@@ -174,7 +174,10 @@ public final class Releaser: Sendable {
         let revertOnDeletion = canary.spec.revertOnDeletion == true
         if !revertOnDeletion { try await setFinalizer(canary, present: false) }
         let action = canary.metadata.annotations?[ReleaseAction.annotation].flatMap(ReleaseAction.init(rawValue:))
-        if action != nil { try await clearAction(canary) }
+        if action != nil {
+            // Later guarded writes (the finalizer) need the resourceVersion this write produced.
+            canary.metadata.resourceVersion = try await clearAction(canary) ?? canary.metadata.resourceVersion
+        }
         let workload = Workload(kube: kube, canary: canary, canaryJSON: json)
         let analysis = canary.spec.effectiveAnalysis ?? CanaryAnalysis()
         let skipAnalysis = canary.spec.skipAnalysis == true
@@ -599,7 +602,11 @@ public final class Releaser: Sendable {
         let wanted = max(analysis.iterations ?? 1, 1)
         // Never send all traffic to the canary when the selection cannot be written (the webhook refuses such a
         // Canary; this one got past it): roll back with the reason.
-        let selection = GatewayRouteMatches.convert(analysis.match ?? [], at: FieldPath("spec.analysis.match"))
+        let selection = GatewayRouteMatches.convert(
+            analysis.match ?? [],
+            at: FieldPath("spec.analysis.match"),
+            analysis: true
+        )
         if !selection.problems.isEmpty || selection.matches.isEmpty {
             let why =
                 selection.problems.first.map { "\($0.path): \($0.message)" }
@@ -992,7 +999,9 @@ public final class Releaser: Sendable {
         }
         // The Promoted condition says why the release stands where it stands: written with every phase change, every
         // step (back to the phase's own words) and every halt (its reason), so `kubectl get canary` shows it.
-        if let phase = phase ?? (conditionMessage != nil || weight != nil ? canary.status?.phase : nil) {
+        if let phase = phase
+            ?? (conditionMessage != nil || weight != nil || iterations != nil ? canary.status?.phase : nil)
+        {
             let condition = ReleaseRules.promotedCondition(phase: phase)
             let previous = canary.status?.conditions?.first { $0.type == "Promoted" }
             status["conditions"] = [
@@ -1025,11 +1034,12 @@ public final class Releaser: Sendable {
         _ = try await writeStatus(canary, phase: phase, conditionMessage: message)
     }
 
-    func clearAction(_ canary: Canary) async throws {
-        _ = try await kube.mergePatch(
+    /// Removes the action annotation; returns the Canary's new resourceVersion.
+    func clearAction(_ canary: Canary) async throws -> String? {
+        try await kube.mergePatch(
             "\(KubeAccess.canaries(canary.metadata.namespace ?? "default"))/\(canary.metadata.name ?? "")",
             ["metadata": ["annotations": .object([ReleaseAction.annotation: .null])]]
-        )
+        )["metadata", "resourceVersion"]?.stringValue
     }
 
     /// Why `action` cannot act in `phase`, or nil when it can.

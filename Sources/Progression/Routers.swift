@@ -204,7 +204,16 @@ struct HTTPRouteRouter: Router {
         if let timeout { weighted.setMember(["timeouts"], timeout) }
         var rules = [weighted]
 
-        let abMatches = GatewayRouteMatches.convert(analysis?.match ?? [], at: root).matches
+        let selection = GatewayRouteMatches.convert(analysis?.match ?? [], at: root, analysis: true)
+        if !(analysis?.match ?? []).isEmpty, !selection.problems.isEmpty || selection.matches.isEmpty {
+            // An A/B selection that cannot be written must not leave the canary's weight on a rule that matches
+            // every request: all traffic stays on the primary (the release rolls back with the reason).
+            rules[0].setMember(
+                ["backendRefs"],
+                [backend(primaryService, weight: 100), backend(canaryService, weight: 0)]
+            )
+        }
+        let abMatches = selection.problems.isEmpty ? selection.matches : []
         if !abMatches.isEmpty {
             rules[0].setMember(["matches"], .array(GatewayRouteMatches.merge(analysis: abMatches, service: base)))
             var fallback: JSONValue = ["matches": .array(base), "backendRefs": [backend(primaryService, weight: 100)]]

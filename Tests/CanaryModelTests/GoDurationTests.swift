@@ -42,6 +42,8 @@ struct GoDurationTests {
         arguments: [
             "", "1", "00", "1d", "1 m", "1h-30m", "s", ".", "-", "+", "1e3s", "1m 30s", " 1m", "1m ", "1.2.3s", "1S",
             "9223372036854775808ns", "2562048h", "99999999999999999999s",
+            // Two parts that each fit but whose sum does not (2^63 + 2^63 would wrap a UInt64).
+            "9223372036854775808ns9223372036854775808ns", "2562047h2562047h",
         ]
     )
     func refused(text: String) {

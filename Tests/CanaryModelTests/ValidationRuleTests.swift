@@ -1048,6 +1048,17 @@ struct ValidationRuleTests {
                 )
             ),
             .invalid(
+                "an A/B selection by path, which would be dropped when merged with the service's matches",
+                Edits.gatewayAPI() + Edits.blueGreen
+                    + [
+                        .set(
+                            "/spec/analysis/match",
+                            [["headers": ["x-canary": ["exact": "a"]], "uri": ["prefix": "/beta"]]]
+                        )
+                    ],
+                .invalid("spec.analysis.match[0].uri", "put the path in spec.service.match")
+            ),
+            .invalid(
                 "withoutHeaders beside a header that can be matched",
                 Edits.gatewayAPI() + Edits.blueGreen
                     + [
