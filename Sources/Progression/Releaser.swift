@@ -261,6 +261,13 @@ public final class Releaser: Sendable {
                 canary,
                 "\(workload.primaryName).\(workload.namespace) not ready: \(Self.text(primaryReadiness))"
             )
+            if let action {
+                await recorder.warning(
+                    canary,
+                    "Ignoring \(ReleaseAction.annotation)=\(action.rawValue): \(workload.primaryName).\(workload.namespace) "
+                        + "is not ready; run it again once it is"
+                )
+            }
             return .idle
         }
         var primaryWeight = routes.primary

@@ -186,6 +186,14 @@ struct WebhookScenarioTests {
             try await harness.tick()
             #expect(try await harness.phase() == "Failed")
             #expect(harness.messages.contains("Rolling back podinfo.default aborted by fledge abort"))
+            // With the primary not ready the tick stops early; the action is answered, not dropped silently.
+            try await harness.setReady("podinfo-primary", false)
+            try await harness.annotate("retry")
+            try await harness.tick()
+            #expect(
+                harness.messages.last
+                    == "Ignoring fledge.dev/action=retry: podinfo-primary.default is not ready; run it again once it is"
+            )
         }
     }
 
