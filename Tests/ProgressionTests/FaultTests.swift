@@ -22,14 +22,7 @@ struct FaultTests {
             for _ in 0..<3 { try await harness.tick() }
             #expect(try await harness.canaryWeight() == 20)
             // A new process: nothing in memory, everything from the Canary's status.
-            let successor = Releaser(
-                client: harness.client,
-                configuration: ProgressionConfiguration(metricsServer: harness.receiver.url),
-                http: harness.http,
-                clock: harness.clock,
-                metrics: ProgressionMetrics(factory: NOOPMetricsHandler.instance),
-                logger: harness.logger
-            )
+            let successor = harness.successor()
             var weights: [Int64] = []
             for _ in 0..<10 where try await harness.phase() != "Succeeded" {
                 _ = await successor.tick(namespace: "default", name: "podinfo")
@@ -74,14 +67,7 @@ struct FaultTests {
             try await harness.tick()
             armed.withLock { $0 = false }
             // A new process takes over from whatever was written.
-            let successor = Releaser(
-                client: harness.client,
-                configuration: ProgressionConfiguration(metricsServer: harness.receiver.url),
-                http: harness.http,
-                clock: harness.clock,
-                metrics: ProgressionMetrics(factory: NOOPMetricsHandler.instance),
-                logger: harness.logger
-            )
+            let successor = harness.successor()
             var seen: [String] = []
             for _ in 0..<8 where try await harness.phase() != "Succeeded" {
                 _ = await successor.tick(namespace: "default", name: "podinfo")

@@ -11,6 +11,28 @@ import Testing
 
 @Suite("Leader election through a Lease", .serialized)
 struct LeaderElectionTests {
+    /// A replica with a 2 s lease, a 1.2 s renew deadline and fast renewals, running `work` while it leads.
+    static func elector(
+        _ fixture: ClusterFixture,
+        _ identity: String,
+        logger: Logger,
+        work: @escaping @Sendable () async throws -> Void
+    ) -> LeaderElector {
+        LeaderElector(
+            client: fixture.client,
+            configuration: LeaderElectionConfiguration(
+                namespace: "fledge-system",
+                identity: identity,
+                leaseDuration: .seconds(2),
+                renewDeadline: .milliseconds(1200),
+                renewPeriod: .milliseconds(300),
+                retryPeriod: .milliseconds(200)
+            ),
+            logger: logger,
+            whileLeading: work
+        )
+    }
+
     @Test("one of two replicas leads; when it stops, the other takes over within the lease duration")
     func failover() async throws {
         try await withCluster { fixture in
@@ -19,17 +41,7 @@ struct LeaderElectionTests {
             logger.logLevel = .critical
             let running = Mutex<[String]>([])
             func elector(_ identity: String) -> LeaderElector {
-                LeaderElector(
-                    client: fixture.client,
-                    configuration: LeaderElectionConfiguration(
-                        namespace: "fledge-system",
-                        identity: identity,
-                        leaseDuration: .seconds(2),
-                        renewPeriod: .milliseconds(300),
-                        retryPeriod: .milliseconds(200)
-                    ),
-                    logger: logger
-                ) {
+                Self.elector(fixture, identity, logger: logger) {
                     running.withLock { $0.append(identity) }
                     try await gracefulShutdown()
                 }
@@ -83,18 +95,7 @@ struct LeaderElectionTests {
             var logger = Logger(label: "election")
             logger.logLevel = .critical
             func elector(_ identity: String) -> LeaderElector {
-                LeaderElector(
-                    client: fixture.client,
-                    configuration: LeaderElectionConfiguration(
-                        namespace: "fledge-system",
-                        identity: identity,
-                        leaseDuration: .seconds(2),
-                        renewDeadline: .milliseconds(1200),
-                        renewPeriod: .milliseconds(300),
-                        retryPeriod: .milliseconds(200)
-                    ),
-                    logger: logger
-                ) { try await gracefulShutdown() }
+                Self.elector(fixture, identity, logger: logger) { try await gracefulShutdown() }
             }
             let first = elector("a")
             let second = elector("b")

@@ -296,6 +296,18 @@ final class ReleaseHarness: Sendable {
         _ = try await client.patch("\(deployments)/\(name)", ["spec": spec], type: .merge)
     }
 
+    /// A new worker process's Releaser on the same cluster, clock and Prometheus: nothing in memory.
+    func successor() -> Releaser {
+        Releaser(
+            client: client,
+            configuration: ProgressionConfiguration(metricsServer: receiver.url),
+            http: http,
+            clock: clock,
+            metrics: ProgressionMetrics(factory: NOOPMetricsHandler.instance),
+            logger: logger
+        )
+    }
+
     /// Asks for a release action, as `fledge promote|abort|retry` does.
     func annotate(_ action: String) async throws {
         _ = try await client.patch(
