@@ -197,7 +197,7 @@ public final class Releaser: Sendable {
         if phase == .initializing, !skipAnalysis, primaryReadiness != .ready {
             await recorder.warning(
                 canary,
-                "\(workload.primaryName).\(workload.namespace) not ready: \(Self.text(primaryReadiness))"
+                "\(workload.primaryName).\(workload.namespace) not ready: \(ReleaseRules.readinessText(primaryReadiness))"
             )
             return .idle
         }
@@ -244,23 +244,40 @@ public final class Releaser: Sendable {
             canary.status?.lastAppliedSpec = ""
         }
 
-        let inRelease = [.progressing, .waiting, .waitingPromotion, .promoting, .finalising].contains(phase)
         let change = ReleaseRules.revision(status: canary.status, templateHash: hash, configs: configs)
-        if !inRelease, change == .unchanged {
+        // The canary may not take longer than progressDeadlineSeconds to become ready (we differ from Flagger).
+        var canaryReadiness = ReleaseRules.deploymentReadiness(target, threshold: analysis.canaryReadyThreshold ?? 100)
+        if case .waiting(let why) = canaryReadiness, phase == .progressing {
+            let deadline = Double(canary.spec.progressDeadlineSeconds ?? 600)
+            if let since = canary.status?.lastTransitionTime.flatMap(RFC3339.parse),
+                clock.now().timeIntervalSince(since) > deadline
+            {
+                canaryReadiness = .failed(
+                    "canary deployment \(canary.spec.targetRef.name).\(workload.namespace) not ready after \(Int(deadline))s: \(why)"
+                )
+            }
+        }
+        let decision = ReleaseRules.decide(
+            TickFacts(
+                phase: phase,
+                change: change,
+                primary: primaryReadiness,
+                primaryFailure: primaryFailure(canary, readiness: primaryReadiness, workload: workload),
+                canary: canaryReadiness,
+                skipAnalysis: skipAnalysis,
+                action: action
+            )
+        )
+        var primaryWeight = routes.primary
+        var canaryWeight = routes.canary
+        var retriable = true
+        var notReadyReason = ""
+        switch decision {
+        case .idle:
             recorder.metrics.status(canary, phase)
             return .idle
-        }
-        if !skipAnalysis, primaryReadiness != .ready {
-            if phase == .promoting || phase == .finalising,
-                let failure = primaryFailure(canary, readiness: primaryReadiness, workload: workload)
-            {
-                try await failPromotion(canary, workload: workload, router: router, reason: failure)
-                return .advanced
-            }
-            await recorder.warning(
-                canary,
-                "\(workload.primaryName).\(workload.namespace) not ready: \(Self.text(primaryReadiness))"
-            )
+        case .waitForPrimary(let why):
+            await recorder.warning(canary, "\(workload.primaryName).\(workload.namespace) not ready: \(why)")
             if let action {
                 await recorder.warning(
                     canary,
@@ -269,18 +286,16 @@ public final class Releaser: Sendable {
                 )
             }
             return .idle
-        }
-        var primaryWeight = routes.primary
-        var canaryWeight = routes.canary
-        recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
-
-        if action == .abort, phase == .waiting {
+        case .failPromotion(let reason):
+            try await failPromotion(canary, workload: workload, router: router, reason: reason)
+            return .advanced
+        case .abort:
+            recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
             await recorder.warning(canary, "Rolling back \(canary.qualifiedName) aborted by fledge abort")
             try await rollback(canary, workload: workload, router: router)
             return .advanced
-        }
-        // A new revision: confirm, scale up, start progressing.
-        if !inRelease || phase == .waiting {
+        case .startRelease:
+            recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
             // A release starts from all traffic on the primary (after a failed promotion the canary carried it), and
             // so does the wait for confirm-rollout: the new revision takes no traffic before its analysis.
             if routes != Routes(primary: 100, canary: 0) {
@@ -315,10 +330,8 @@ public final class Releaser: Sendable {
             )
             recorder.metrics.status(canary, .progressing)
             return .advanced
-        }
-
-        // A newer revision during the analysis restarts it.
-        if phase == .progressing || phase == .waitingPromotion, change == .changed {
+        case .restartAnalysis:
+            recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
             try await router.setWeights(primary: 100, canary: 0)
             try await startAnalysis(
                 canary,
@@ -333,27 +346,8 @@ public final class Releaser: Sendable {
                 "New revision detected! Restarting analysis for \(canary.spec.targetRef.name).\(workload.namespace)"
             )
             return .advanced
-        }
-
-        // `fledge abort` needs no ready canary.
-        if action == .abort, [.progressing, .waitingPromotion].contains(phase) {
-            await recorder.warning(canary, "Rolling back \(canary.qualifiedName) aborted by fledge abort")
-            try await rollback(canary, workload: workload, router: router)
-            return .advanced
-        }
-        // The canary must be ready (and may not take longer than progressDeadlineSeconds: we differ from Flagger).
-        var readiness = ReleaseRules.deploymentReadiness(target, threshold: analysis.canaryReadyThreshold ?? 100)
-        if case .waiting(let why) = readiness, phase == .progressing {
-            let deadline = Double(canary.spec.progressDeadlineSeconds ?? 600)
-            if let since = canary.status?.lastTransitionTime.flatMap(RFC3339.parse),
-                clock.now().timeIntervalSince(since) > deadline
-            {
-                readiness = .failed(
-                    "canary deployment \(canary.spec.targetRef.name).\(workload.namespace) not ready after \(Int(deadline))s: \(why)"
-                )
-            }
-        }
-        if case .waiting(let why) = readiness, phase != .promoting, phase != .finalising {
+        case .waitForCanary(let why):
+            recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
             let message = "canary deployment \(canary.spec.targetRef.name).\(workload.namespace) not ready: \(why)"
             try await noteWhy(canary, message)
             await recorder.warning(canary, message)
@@ -364,15 +358,8 @@ public final class Releaser: Sendable {
                 )
             }
             return .idle
-        }
-        var retriable = true
-        var notReadyReason = ""
-        if case .failed(let why) = readiness {
-            retriable = false
-            notReadyReason = why
-        }
-
-        if skipAnalysis, phase == .progressing {
+        case .promoteSkippingAnalysis:
+            recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
             try await router.setWeights(primary: 100, canary: 0)
             await recorder.info(
                 canary,
@@ -397,6 +384,12 @@ public final class Releaser: Sendable {
             recorder.metrics.finished(canary, succeeded: true, seconds: duration(canary))
             await runPostRollout(canary, phase: .succeeded)
             return .advanced
+        case .proceed(let canaryFailure):
+            recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
+            if let canaryFailure {
+                retriable = false
+                notReadyReason = canaryFailure
+            }
         }
 
         // Manual rollback: a rollback hook that answers success (`fledge abort` is obeyed above).
@@ -1065,13 +1058,6 @@ public final class Releaser: Sendable {
             return "no release is in progress (phase \(phase.rawValue))"
         case .retry:
             return phase == .failed ? nil : "only a Failed release can be retried (phase \(phase.rawValue))"
-        }
-    }
-
-    static func text(_ readiness: Readiness) -> String {
-        switch readiness {
-        case .ready: return "ready"
-        case .waiting(let why), .failed(let why): return why
         }
     }
 }
