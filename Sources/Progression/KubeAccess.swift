@@ -72,7 +72,8 @@ public final class KubeAccess: Sendable {
         try await apply(collection, name: name, desired, existing: try await get("\(collection)/\(name)"), same: same)
     }
 
-    /// ``apply(_:name:_:same:)`` with the object already read (nil: absent), saving a request.
+    /// ``apply(_:name:_:same:)`` with the object already read (nil: absent), saving a request. A conflict (someone
+    /// wrote in between) or an object created meanwhile is read again and applied again, three attempts in all.
     func apply(
         _ collection: String,
         name: String,
@@ -82,16 +83,23 @@ public final class KubeAccess: Sendable {
     ) async throws
         -> JSONValue
     {
-        if let existing {
-            if same(existing, desired) { return existing }
-            var merged = desired
-            merged.setMember(["metadata", "resourceVersion"], existing["metadata", "resourceVersion"])
-            return try await update("\(collection)/\(name)", merged)
-        }
-        do {
-            return try await create(collection, desired)
-        } catch let error as KubeAPIError where error.reason == .alreadyExists {
-            return try await get("\(collection)/\(name)") ?? desired
+        var current = existing
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                if let current {
+                    if same(current, desired) { return current }
+                    var merged = desired
+                    merged.setMember(["metadata", "resourceVersion"], current["metadata", "resourceVersion"])
+                    return try await update("\(collection)/\(name)", merged)
+                }
+                return try await create(collection, desired)
+            } catch let error as KubeAPIError
+                where attempt < 3 && (error.reason == .conflict || error.reason == .alreadyExists)
+            {
+                current = try await get("\(collection)/\(name)")
+            }
         }
     }
 

@@ -19,10 +19,11 @@ final class Recorder: Sendable {
     let clock: any ReleaseClock
     /// Every event message in order (tests and the demo read it).
     let journal = Mutex<[(canary: String, message: String, warning: Bool)]>([])
-    /// Events already recorded, by object, type and message: a repeat bumps the Event's count and lastTimestamp
-    /// instead of creating another (client-go's event correlator does the same), so a message repeated every tick
-    /// reads `(x12 over 2m)` in kubectl, not twelve lines.
-    let recorded = Mutex<[String: (name: String, count: Int64, first: String)]>([:])
+    /// The last Event recorded for each Canary, with its type and message: the same message again bumps that
+    /// Event's count and lastTimestamp instead of creating another (as client-go's recorder aggregates), so a message
+    /// repeated every tick reads `(x12 over 2m)` in kubectl, not twelve lines. Only a direct repeat is folded, so
+    /// the Events in order, each `count` times, are the log in order.
+    let recorded = Mutex<[String: (message: String, name: String, count: Int64, first: String)]>([:])
     static let recordedLimit = 4096
 
     init(
@@ -53,14 +54,15 @@ final class Recorder: Sendable {
         }
         let namespace = canary.metadata.namespace ?? "default"
         let now = RFC3339.format(clock.now())
-        let key = "\(namespace)/\(canary.metadata.name ?? "")/\(canary.metadata.uid ?? "")/\(warning)/\(message)"
-        if let seen = recorded.withLock({ $0[key] }) {
+        let key = "\(namespace)/\(canary.metadata.name ?? "")/\(canary.metadata.uid ?? "")"
+        let typed = "\(warning ? "Warning" : "Normal") \(message)"
+        if let seen = recorded.withLock({ $0[key] }), seen.message == typed {
             do {
                 _ = try await kube.mergePatch(
                     "\(KubeAccess.events(namespace))/\(seen.name)",
                     ["count": .int(seen.count + 1), "lastTimestamp": .string(now)]
                 )
-                recorded.withLock { $0[key] = (seen.name, seen.count + 1, seen.first) }
+                recorded.withLock { $0[key] = (typed, seen.name, seen.count + 1, seen.first) }
                 await callEventHooks(canary, message, warning: warning, namespace: namespace)
                 return
             } catch {
@@ -68,7 +70,11 @@ final class Recorder: Sendable {
                 _ = recorded.withLock { $0.removeValue(forKey: key) }
             }
         }
-        let name = "\(canary.metadata.name ?? "canary").\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+        // As client-go names them: the object's name and the wall-clock time in hex nanoseconds, fixed width, so the
+        // names sort in the order the events were recorded.
+        let nanos = UInt64(max(Date().timeIntervalSince1970, 0) * 1e9)
+        let hex = String(nanos, radix: 16)
+        let name = "\(canary.metadata.name ?? "canary").\(String(repeating: "0", count: max(16 - hex.count, 0)))\(hex)"
         let event: JSONValue = [
             "apiVersion": "v1", "kind": "Event",
             "metadata": ["name": .string(name), "namespace": .string(namespace)],
@@ -88,7 +94,7 @@ final class Recorder: Sendable {
                     let keep = recorded.sorted { $0.value.first > $1.value.first }.prefix(Self.recordedLimit / 2)
                     recorded = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
                 }
-                recorded[key] = (name, 1, now)
+                recorded[key] = (typed, name, 1, now)
             }
         } catch {
             logger.debug("could not record an event", metadata: ["error": "\(error)"])

@@ -457,9 +457,13 @@ final class Demo: Sendable {
             "/api/v1/namespaces/prod/events",
             fieldSelector: "involvedObject.kind=Canary,involvedObject.name=podinfo"
         )
+        // Fledge names Events by the time it recorded them, and folds only a message repeated back to back into one
+        // Event's count: the log is each Event's message `count` times, in name order.
         return events.sorted {
-            ($0["metadata", "resourceVersion"]?.stringValue.flatMap(Int.init) ?? 0)
-                < ($1["metadata", "resourceVersion"]?.stringValue.flatMap(Int.init) ?? 0)
-        }.compactMap { $0["message"]?.stringValue }
+            ($0["metadata", "name"]?.stringValue ?? "") < ($1["metadata", "name"]?.stringValue ?? "")
+        }.flatMap { event -> [String] in
+            guard let message = event["message"]?.stringValue else { return [] }
+            return Array(repeating: message, count: max(Int(event["count"]?.intValue ?? 1), 1))
+        }
     }
 }

@@ -88,6 +88,44 @@ struct FaultTests {
         }
     }
 
+    @Test("a conflict on the primary's config copy during promotion is read again and applied in the same tick")
+    func conflictOnApply() async throws {
+        let conflicts = Mutex(0)
+        let faults: @Sendable (APIRequest) -> APIError? = { request in
+            guard request.method == "PUT", request.path.hasSuffix("/configmaps/podinfo-config-env-primary") else {
+                return nil
+            }
+            let first = conflicts.withLock { count -> Bool in
+                count += 1
+                return count == 1
+            }
+            guard first else { return nil }
+            return APIError(
+                code: 409,
+                reason: "Conflict",
+                message: "Operation cannot be fulfilled on configmaps \"podinfo-config-env-primary\": injected"
+            )
+        }
+        try await withHarness(faults: faults) { harness in
+            try await harness.installWorkload()
+            try await harness.installCanary(["stepWeight": 50, "maxWeight": 50])
+            try await harness.initialise()
+            _ = try await harness.client.patch(
+                "/api/v1/namespaces/default/configmaps/podinfo-config-env",
+                ["data": ["color": "red"]],
+                type: .merge
+            )
+            for _ in 0..<3 { try await harness.tick() }
+            #expect(try await harness.phase() == "Promoting", "\(harness.messages)")
+            #expect(conflicts.withLock { $0 } == 2, "one conflict, then the retried write")
+            let config = try await harness.client.get(
+                "/api/v1/namespaces/default/configmaps/podinfo-config-env-primary"
+            )
+            #expect(config["data", "color"] == "red")
+            #expect(!harness.messages.contains { $0.contains("injected") })
+        }
+    }
+
     @Test("409, 429 and 500 answers to one write in four: the release still ends promoted")
     func injectedErrors() async throws {
         let counter = Mutex(0)

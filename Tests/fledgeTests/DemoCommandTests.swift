@@ -17,6 +17,9 @@ struct DemoCommandTests {
             "Canary failed! Scaling down podinfo.prod",
         ]
         for line in lines { #expect(out.contains(line), "missing: \(line)") }
+        // Exactly the tutorial's five failed checks before the rollback, and the measured start of the release.
+        #expect(out.components(separatedBy: "Halt podinfo.prod advancement success rate").count - 1 == 5, "\(out)")
+        #expect(out.contains("Progressing after "), "the detection time is measured and shown")
         #expect(!out.contains("FAILED"))
         #expect(!out.contains("\u{1B}["), "--plain output has no escape codes")
     }
