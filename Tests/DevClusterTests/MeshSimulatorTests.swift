@@ -429,6 +429,16 @@ struct MeshSimulatorTests {
         #expect(try meshSampleValue(world.mesh.query(meshSuccessRateQuery())) == 75)
     }
 
+    @Test("podinfo's /token answers even from a revision that fails every request (the acceptance test's endpoint)")
+    func meshToken() throws {
+        let world = MeshTestWorld.podinfo(primary: 0, canary: 100)
+        world.behaviours.value["prod/podinfo"] = MeshBehaviour(successRate: 0, latencyMilliseconds: 20)
+        for _ in 0..<5 {
+            #expect(world.mesh.request(namespace: "prod", service: "podinfo", path: "/token")?.status == 200)
+        }
+        #expect(world.mesh.request(namespace: "prod", service: "podinfo", path: "/")?.status == 500)
+    }
+
     @Test("recorded responses count like routed ones")
     func meshRecord() throws {
         let world = MeshTestWorld()
