@@ -90,11 +90,15 @@ extension KubeClient {
         }
     }
 
-    /// Runs `operation`, retrying what is worth retrying — 429 (after `Retry-After`), 5xx and an unreachable server —
-    /// with exponential backoff from `initialDelay`, at most `attempts` times in all.
+    /// The failures worth retrying for a request that is safe to repeat: 429, 5xx and an unreachable server.
+    public static let retriable: Set<KubeAPIError.Reason> = [.tooManyRequests, .serverError, .unreachable]
+
+    /// Runs `operation`, retrying the failures in `reasons` (by default ``retriable``; a 429 after its
+    /// `Retry-After`) with exponential backoff from `initialDelay`, at most `attempts` times in all.
     public func retrying<T: Sendable>(
         attempts: Int = 4,
         initialDelay: Duration = .milliseconds(200),
+        on reasons: Set<KubeAPIError.Reason> = KubeClient.retriable,
         _ operation: () async throws -> T
     ) async throws -> T {
         var delay = initialDelay
@@ -105,7 +109,7 @@ extension KubeClient {
                 return try await operation()
             } catch let error as KubeAPIError
                 where attempt < attempts
-                && [.tooManyRequests, .serverError, .unreachable].contains(error.reason)
+                && reasons.contains(error.reason)
             {
                 let wait = error.retryAfterSeconds.map { Duration.seconds($0) } ?? delay
                 try await Task.sleep(for: min(wait, .seconds(30)))

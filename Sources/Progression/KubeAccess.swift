@@ -20,8 +20,11 @@ public final class KubeAccess: Sendable {
     /// attempts in all from 100 ms, so a passing API server hiccup does not cost the release a whole interval. Writes
     /// are safe to repeat: patches set absolute values, and a repeated create finds the object (AlreadyExists); updates
     /// retry only 429 (see ``update(_:_:)``).
-    func call<T: Sendable>(_ operation: () async throws -> T) async throws -> T {
-        try await client.retrying(attempts: 3, initialDelay: .milliseconds(100)) {
+    func call<T: Sendable>(
+        retryingOn reasons: Set<KubeAPIError.Reason> = KubeClient.retriable,
+        _ operation: () async throws -> T
+    ) async throws -> T {
+        try await client.retrying(attempts: 3, initialDelay: .milliseconds(100), on: reasons) {
             count()
             return try await operation()
         }
@@ -42,18 +45,7 @@ public final class KubeAccess: Sendable {
     /// A PUT is retried only on 429, which the server answers before doing anything: after a 5xx or a lost
     /// response it may have been applied, and a repeat would fail on the resourceVersion it changed.
     func update(_ path: String, _ object: JSONValue) async throws -> JSONValue {
-        var attempt = 0
-        while true {
-            attempt += 1
-            count()
-            do {
-                return try await client.update(path, object)
-            } catch let error as KubeAPIError where error.reason == .tooManyRequests && attempt < 3 {
-                try await Task.sleep(
-                    for: min(error.retryAfterSeconds.map { .seconds($0) } ?? .milliseconds(100), .seconds(30))
-                )
-            }
-        }
+        try await call(retryingOn: [.tooManyRequests]) { try await client.update(path, object) }
     }
 
     func list(_ collection: String) async throws -> [JSONValue] {
