@@ -139,13 +139,8 @@ struct FaultTests {
             switch count % 12 {
             case 3: return APIError(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled: injected")
             case 6:
-                return APIError(
-                    code: 429,
-                    reason: "TooManyRequests",
-                    message: "injected throttling",
-                    details: StatusDetails(retryAfterSeconds: 1)
-                )
-            case 9: return APIError(code: 500, reason: "InternalError", message: "Internal error occurred: injected")
+                return .injectedThrottle(retryAfter: 1)
+            case 9: return .injectedServerError
             default: return nil
             }
         }
@@ -177,14 +172,9 @@ struct FaultTests {
                 return value
             }
             switch failures {
-            case 2: return APIError(code: 500, reason: "InternalError", message: "Internal error occurred: injected")
+            case 2: return .injectedServerError
             case 1:
-                return APIError(
-                    code: 429,
-                    reason: "TooManyRequests",
-                    message: "injected throttling",
-                    details: StatusDetails(retryAfterSeconds: 0)
-                )
+                return .injectedThrottle(retryAfter: 0)
             default: return nil
             }
         }

@@ -11,6 +11,32 @@ import Testing
 
 @Suite("Leader election through a Lease", .serialized)
 struct LeaderElectionTests {
+    /// A replica running in its own service group.
+    struct Replica {
+        let group: ServiceGroup
+        let task: Task<Void, any Error>
+
+        func stop() async throws {
+            await group.triggerGracefulShutdown()
+            try await task.value
+        }
+    }
+
+    /// Starts `first`, then `second` half a second later, so `first` takes the Lease.
+    static func start(
+        _ first: LeaderElector,
+        then second: LeaderElector,
+        logger: Logger
+    ) async throws -> (Replica, Replica) {
+        func run(_ elector: LeaderElector) -> Replica {
+            let group = ServiceGroup(configuration: .init(services: [elector], logger: logger))
+            return Replica(group: group, task: Task { try await group.run() })
+        }
+        let firstReplica = run(first)
+        try await Task.sleep(for: .milliseconds(500))
+        return (firstReplica, run(second))
+    }
+
     /// A replica with a 2 s lease, a 1.2 s renew deadline and fast renewals, running `work` while it leads.
     static func elector(
         _ fixture: ClusterFixture,
@@ -48,11 +74,7 @@ struct LeaderElectionTests {
             }
             let first = elector("a")
             let second = elector("b")
-            let firstGroup = ServiceGroup(configuration: .init(services: [first], logger: logger))
-            let secondGroup = ServiceGroup(configuration: .init(services: [second], logger: logger))
-            let firstTask = Task { try await firstGroup.run() }
-            try await Task.sleep(for: .milliseconds(500))
-            let secondTask = Task { try await secondGroup.run() }
+            let (firstReplica, secondReplica) = try await Self.start(first, then: second, logger: logger)
             try await Task.sleep(for: .seconds(1))
             #expect(first.isLeader)
             #expect(!second.isLeader)
@@ -62,8 +84,7 @@ struct LeaderElectionTests {
             )
             #expect(lease["spec", "holderIdentity"] == "a")
             let stopped = ContinuousClock.now
-            await firstGroup.triggerGracefulShutdown()
-            try await firstTask.value
+            try await firstReplica.stop()
             var tookOver = false
             while ContinuousClock.now - stopped < .seconds(5) {
                 // Leadership is marked before the leader's work starts: wait for both.
@@ -75,8 +96,7 @@ struct LeaderElectionTests {
             }
             #expect(tookOver)
             #expect(running.withLock { $0 } == ["a", "b"])
-            await secondGroup.triggerGracefulShutdown()
-            try await secondTask.value
+            try await secondReplica.stop()
         }
     }
 
@@ -99,11 +119,7 @@ struct LeaderElectionTests {
             }
             let first = elector("a")
             let second = elector("b")
-            let firstGroup = ServiceGroup(configuration: .init(services: [first], logger: logger))
-            let secondGroup = ServiceGroup(configuration: .init(services: [second], logger: logger))
-            let firstTask = Task { try await firstGroup.run() }
-            try await Task.sleep(for: .milliseconds(500))
-            let secondTask = Task { try await secondGroup.run() }
+            let (firstReplica, secondReplica) = try await Self.start(first, then: second, logger: logger)
             try await Task.sleep(for: .milliseconds(500))
             #expect(first.isLeader && !second.isLeader)
             partitioned.withLock { $0 = true }
@@ -120,10 +136,8 @@ struct LeaderElectionTests {
             #expect(firstStopped)
             #expect(secondLeads, "b takes over once the lease has expired")
             #expect(!both, "two leaders at once")
-            await firstGroup.triggerGracefulShutdown()
-            await secondGroup.triggerGracefulShutdown()
-            try await firstTask.value
-            try await secondTask.value
+            try await firstReplica.stop()
+            try await secondReplica.stop()
         }
     }
 }

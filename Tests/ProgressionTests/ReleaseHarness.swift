@@ -367,3 +367,22 @@ func withHarness(
     }
     try await harness.stop()
 }
+
+extension APIError {
+    /// An injected 500, as an overloaded API server answers.
+    static let injectedServerError = APIError(
+        code: 500,
+        reason: "InternalError",
+        message: "Internal error occurred: injected"
+    )
+
+    /// An injected 429 asking the client to come back after `seconds`.
+    static func injectedThrottle(retryAfter seconds: Int) -> APIError {
+        APIError(
+            code: 429,
+            reason: "TooManyRequests",
+            message: "injected throttling",
+            details: StatusDetails(retryAfterSeconds: seconds)
+        )
+    }
+}

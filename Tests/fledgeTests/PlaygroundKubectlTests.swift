@@ -67,6 +67,11 @@ struct PlaygroundKubectlTests {
             )
         }
 
+        /// `kubectl get events -n prod --field-selector SELECTOR`.
+        func events(selector: String) async throws -> (status: Int32, out: String, err: String) {
+            try await kubectl("get", "events", "-n", "prod", "--field-selector", selector)
+        }
+
         /// Stops the playground and returns its log.
         func stop() async -> String {
             process.terminate()
@@ -237,14 +242,7 @@ struct PlaygroundKubectlTests {
         #expect(retry.stdout.contains("canary.flagger.app/podinfo retry requested"), "\(retry.stderr)")
         var refused = false
         for _ in 0..<100 where !refused {
-            let events = try await session.kubectl(
-                "get",
-                "events",
-                "-n",
-                "prod",
-                "--field-selector",
-                "involvedObject.kind=Canary"
-            )
+            let events = try await session.events(selector: "involvedObject.kind=Canary")
             refused = events.out.contains("Ignoring fledge.dev/action=retry: only a Failed release can be retried")
             if !refused { try await Task.sleep(for: .milliseconds(100)) }
         }
@@ -286,14 +284,7 @@ struct PlaygroundKubectlTests {
         )
         #expect(wait.out.contains("deployment.apps/podinfo condition met"), "\(wait.err)")
 
-        let events = try await session.kubectl(
-            "get",
-            "events",
-            "-n",
-            "prod",
-            "--field-selector",
-            "involvedObject.name=podinfo"
-        )
+        let events = try await session.events(selector: "involvedObject.name=podinfo")
         #expect(events.status == 0, "\(events.err)")
         let resources = try await session.kubectl("api-resources")
         #expect(resources.out.contains("canaries"), "\(resources.err)")
