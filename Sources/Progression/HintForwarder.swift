@@ -8,8 +8,9 @@ import ServiceLifecycle
 
 /// Passes release hints from a replica that does not run the worker to the one that does, through the API server:
 /// each Canary of the hint gets the annotation `fledge.dev/release-hint: <template hash>/<time>`, which the leader's
-/// Canary informer sees at once (the time makes a hint for a template seen before a change too). The API server sends a Deployment's review to any replica, so without this a release
-/// reviewed by a non-leader would start only at the Canary's next interval.
+/// Canary informer sees at once (the time makes a hint for a template seen before a change too). The API server
+/// sends a Deployment's review to any replica, so without this a release reviewed by a non-leader would start only
+/// at the Canary's next interval.
 public final class HintForwarder: Service, Sendable {
     /// The annotation a forwarded hint sets on the Canary; the worker runs the Canary when its value changes.
     public static let annotation = "fledge.dev/release-hint"
