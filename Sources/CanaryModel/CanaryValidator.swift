@@ -286,7 +286,7 @@ struct SemanticChecks {
 
     mutating func checkAnalysis(_ analysis: CanaryAnalysis, at path: FieldPath, provider: Provider?) {
         // Presence is read from the object as written: a mistyped stepWeight is still the shape the user chose.
-        let written = raw["spec", path.description.split(separator: ".").last.map(String.init) ?? "analysis"]
+        let written = raw["spec", path.description.hasSuffix("canaryAnalysis") ? "canaryAnalysis" : "analysis"]
         let shapes = ["stepWeight", "stepWeights", "iterations"].filter { written?[$0] != nil }
         if shapes.isEmpty {
             errors.append(
@@ -657,46 +657,69 @@ struct SemanticChecks {
 
     /// Whether `text` is an absolute `http` or `https` URL with a host and, if given, a port in 1–65535.
     static func isAbsoluteHTTPURL(_ text: String) -> Bool {
-        var bytes = Substring(text).utf8[...]
-        func dropPrefix(_ prefix: String) -> Bool {
-            let candidate = Array(prefix.utf8)
-            guard bytes.count >= candidate.count else { return false }
-            for (offset, byte) in candidate.enumerated() {
-                let actual = bytes[bytes.index(bytes.startIndex, offsetBy: offset)]
-                guard actual | 0x20 == byte else { return false }  // ASCII case-insensitive for letters
+        var text = text
+        return text.withUTF8 { isAbsoluteHTTPURL(bytes: $0) }
+    }
+
+    /// `http://` or `https://` (any case), then an authority whose host is a name, an IPv4 address or a bracketed
+    /// IPv6 address, with an optional port 1–65535; no spaces anywhere.
+    static func isAbsoluteHTTPURL(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        func hasPrefix(_ prefix: StaticString) -> Bool {
+            guard bytes.count >= prefix.utf8CodeUnitCount else { return false }
+            return prefix.withUTF8Buffer { expected in
+                // ASCII case-insensitive for letters; the prefixes' other bytes (':' and '/') already have bit 0x20.
+                expected.indices.allSatisfy { bytes[$0] | 0x20 == expected[$0] }
             }
-            bytes = bytes.dropFirst(candidate.count)
-            return true
         }
-        guard dropPrefix("https://") || dropPrefix("http://") else { return false }
-        guard !text.utf8.contains(UInt8(ascii: " ")) else { return false }
-        let authority = bytes.prefix { $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }
-        var hostPort = authority
-        if let at = authority.lastIndex(of: UInt8(ascii: "@")) { hostPort = authority[authority.index(after: at)...] }
-        var host = hostPort
-        var port: Substring.UTF8View.SubSequence?
-        if hostPort.first == UInt8(ascii: "[") {
-            guard let close = hostPort.firstIndex(of: UInt8(ascii: "]")) else { return false }
-            host = hostPort[hostPort.index(after: hostPort.startIndex)..<close]
-            let rest = hostPort[hostPort.index(after: close)...]
-            if let first = rest.first {
-                guard first == UInt8(ascii: ":") else { return false }
-                port = rest.dropFirst()
+        let start: Int
+        if hasPrefix("https://") {
+            start = 8
+        } else if hasPrefix("http://") {
+            start = 7
+        } else {
+            return false
+        }
+        guard !bytes.contains(UInt8(ascii: " ")) else { return false }
+        var end = start
+        while end < bytes.count, bytes[end] != UInt8(ascii: "/"), bytes[end] != UInt8(ascii: "?"),
+            bytes[end] != UInt8(ascii: "#")
+        {
+            end += 1
+        }
+        // user:password@ before the host.
+        var hostStart = start
+        for index in start..<end where bytes[index] == UInt8(ascii: "@") { hostStart = index + 1 }
+        var hostEnd = end
+        var portStart: Int?
+        if hostStart < end, bytes[hostStart] == UInt8(ascii: "[") {
+            guard let close = (hostStart..<end).first(where: { bytes[$0] == UInt8(ascii: "]") }) else { return false }
+            if close + 1 < end {
+                guard bytes[close + 1] == UInt8(ascii: ":") else { return false }
+                portStart = close + 2
             }
-        } else if let colon = hostPort.firstIndex(of: UInt8(ascii: ":")) {
-            host = hostPort[..<colon]
-            port = hostPort[hostPort.index(after: colon)...]
+            hostStart += 1
+            hostEnd = close
+        } else if let colon = (hostStart..<end).first(where: { bytes[$0] == UInt8(ascii: ":") }) {
+            hostEnd = colon
+            portStart = colon + 1
         }
-        guard !host.isEmpty else { return false }
-        let hostAllowed = host.allSatisfy { byte in
-            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+        guard hostStart < hostEnd else { return false }
+        for index in hostStart..<hostEnd {
+            let byte = bytes[index]
+            let allowed =
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
                 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
                 || byte == UInt8(ascii: ":") || byte >= 0x80
+            guard allowed else { return false }
         }
-        guard hostAllowed else { return false }
-        if let port {
-            guard !port.isEmpty, port.count <= 5, port.allSatisfy({ (0x30...0x39).contains($0) }) else { return false }
-            let number = port.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+        if let portStart {
+            let digits = end - portStart
+            guard digits >= 1, digits <= 5 else { return false }
+            var number = 0
+            for index in portStart..<end {
+                guard (0x30...0x39).contains(bytes[index]) else { return false }
+                number = number * 10 + Int(bytes[index] - 0x30)
+            }
             guard (1...65535).contains(number) else { return false }
         }
         return true

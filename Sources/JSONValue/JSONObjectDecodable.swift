@@ -1,7 +1,8 @@
 /// A type that reads itself straight from a JSON object, without Codable's keyed-container machinery.
 ///
-/// For a type that also ``PreservesUnknownFields``, every member the reader did not ask for is kept as unknown, so a
-/// member its `CodingKeys` lists but `init(reading:)` forgets is still written back, never lost.
+/// `init(reading:)` asks for each member once. For a type that also ``PreservesUnknownFields``, every member the
+/// reader did not ask for is kept as unknown, so a member its `CodingKeys` lists but `init(reading:)` forgets is still
+/// written back, never lost.
 ///
 /// ``JSONValueDecoder`` uses `init(reading:)` when a type offers it (hot paths: the admission gate decodes a Canary
 /// per review); other decoders keep using the type's `Decodable` conformance. Errors are the same `DecodingError`s
@@ -9,24 +10,24 @@
 public protocol JSONObjectDecodable: Decodable {
     init(reading object: JSONObjectReader) throws
 
-    /// Keeps the members of `members` that were not read (for ``PreservesUnknownFields`` types; others ignore them).
-    mutating func keepUnread(of members: [String: JSONValue], read: [String], found: Int)
+    /// Whether the members the reader did not ask for are kept (``PreservesUnknownFields`` types).
+    static var keepsUnreadMembers: Bool { get }
+
+    /// Keeps the members of `members` whose names are not in `read` (for ``PreservesUnknownFields`` types).
+    mutating func keepUnread(of members: [String: JSONValue], read: Set<String>)
 }
 
 extension JSONObjectDecodable {
-    public mutating func keepUnread(of members: [String: JSONValue], read: [String], found: Int) {}
+    public static var keepsUnreadMembers: Bool { false }
+    public mutating func keepUnread(of members: [String: JSONValue], read: Set<String>) {}
 }
 
 extension JSONObjectDecodable where Self: PreservesUnknownFields {
-    public mutating func keepUnread(of members: [String: JSONValue], read: [String], found: Int) {
-        // Every member was asked for: nothing unknown (the common case, no set to build).
-        guard found < members.count else {
-            unknownFields = [:]
-            return
-        }
-        let asked = Set(read)
+    public static var keepsUnreadMembers: Bool { true }
+
+    public mutating func keepUnread(of members: [String: JSONValue], read: Set<String>) {
         var unknown: [String: JSONValue] = [:]
-        for (key, member) in members where !asked.contains(key) { unknown[key] = member }
+        for (key, member) in members where !read.contains(key) { unknown[key] = member }
         unknownFields = unknown
     }
 }
@@ -45,12 +46,17 @@ public struct JSONObjectReader {
         self.decoder = decoder
     }
 
-    /// The member `key` when present and not null; records that it was read.
+    /// The member `key` when present and not null; counts it as read (and records its name when asked to).
     func member(_ key: String) -> JSONValue? {
-        guard let value = members[key] else { return nil }
-        // Only members that are there matter for telling the unread ones apart.
-        decoder.keysRead.append(key)
+        #if DEBUG
+        // Tests run debug builds: a reader that asks twice would make the count below skip a member that is there.
+        assert(decoder.debugAsked.insert(key).inserted, "init(reading:) asked for \"\(key)\" twice")
+        #endif
+        // Each member is asked for once, so once every member present has been found the rest are absent: no
+        // lookup (and no hashing) for the optional members a reader asks for after the last one there.
+        guard decoder.keysFound < members.count, let value = members[key] else { return nil }
         decoder.keysFound += 1
+        if decoder.recordsKeys { decoder.keysRead.append(key) }
         // Not `value.isNull ? nil : value`: JSONValue is ExpressibleByNilLiteral, so that `nil` would be `.null`.
         if value.isNull { return Optional.none }
         return value
@@ -65,7 +71,7 @@ public struct JSONObjectReader {
 
     /// The decoder for the member `key`, for errors and for types without a direct reader.
     func child(_ value: JSONValue, _ key: String) -> JSONValueDecoderImpl {
-        JSONValueDecoderImpl(value: value, parent: decoder, key: AnyCodingKey(key))
+        JSONValueDecoderImpl(value: value, parent: decoder, step: .member(key))
     }
 
     // MARK: Any Decodable
@@ -181,11 +187,7 @@ public struct JSONObjectReader {
         var result: [T] = []
         result.reserveCapacity(elements.count)
         for (index, element) in elements.enumerated() {
-            let elementDecoder = JSONValueDecoderImpl(
-                value: element,
-                parent: arrayDecoder,
-                key: AnyCodingKey(intValue: index)
-            )
+            let elementDecoder = JSONValueDecoderImpl(value: element, parent: arrayDecoder, step: .index(index))
             result.append(try Self.read(element, as: T.self, decoder: elementDecoder))
         }
         return result
@@ -199,8 +201,23 @@ public struct JSONObjectReader {
         throws -> T
     {
         guard case .object(let members) = value else { return try decoder.unbox(type) }
-        var decoded = try T(reading: JSONObjectReader(members: members, decoder: decoder))
-        decoded.keepUnread(of: members, read: decoder.keysRead, found: decoder.keysFound)
-        return decoded
+        return try decode(T.self, members: members, decoder: decoder)
+    }
+
+    /// `T` read from `members`, keeping the members its reader did not ask for when `T` keeps them.
+    static func decode<T: JSONObjectDecodable>(
+        _ type: T.Type,
+        members: [String: JSONValue],
+        decoder: JSONValueDecoderImpl
+    ) throws -> T {
+        let decoded = try T(reading: JSONObjectReader(members: members, decoder: decoder))
+        // Every member was asked for (the common case): nothing to keep, no names recorded.
+        guard decoder.keysFound < members.count, T.keepsUnreadMembers else { return decoded }
+        // Some were not: read again recording the names asked for, and keep exactly the others.
+        let recorder = JSONValueDecoderImpl(value: decoder.value, parent: decoder.parent, step: decoder.step)
+        recorder.recordsKeys = true
+        var reread = try T(reading: JSONObjectReader(members: members, decoder: recorder))
+        reread.keepUnread(of: members, read: Set(recorder.keysRead))
+        return reread
     }
 }

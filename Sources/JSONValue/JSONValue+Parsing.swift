@@ -17,9 +17,23 @@ extension JSONValue {
     /// Strings must be valid UTF-8; integers that fit `Int64` stay integers; numbers that overflow `Double` are
     /// refused; nesting deeper than ``maximumDepth`` is refused. Duplicate object keys keep the last value.
     public init(parsing bytes: some Collection<UInt8>) throws(JSONParseError) {
-        let buffer = Array(bytes)
+        let parsed: Result<JSONValue, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
+            Self.parse(buffer)
+        }
+        if let parsed {
+            self = try parsed.get()
+        } else {
+            self = try Array(bytes).withUnsafeBufferPointer { buffer in Self.parse(buffer) }.get()
+        }
+    }
+
+    static func parse(_ buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, JSONParseError> {
         var parser = JSONParser(bytes: buffer)
-        self = try parser.parseDocument()
+        do {
+            return .success(try parser.parseDocument())
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// Parses one JSON document from a string.
@@ -28,11 +42,13 @@ extension JSONValue {
     }
 }
 
+/// Reads from a buffer borrowed for the duration of the parse: every access is checked against `bytes.count` by the
+/// parser itself, so the buffer's own (debug-only) checks are not needed.
 struct JSONParser {
-    let bytes: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     mutating func parseDocument() throws(JSONParseError) -> JSONValue {
         skipWhitespace()

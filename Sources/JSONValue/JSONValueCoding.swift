@@ -85,18 +85,49 @@ final class JSONValueDecoderImpl: Decoder {
     /// The decoder one level up and the key that leads here; the coding path is built from these only when asked
     /// for (errors), so decoding a field costs no array copy.
     let parent: JSONValueDecoderImpl?
-    let key: (any CodingKey)?
-    /// The members a ``JSONObjectReader`` asked for, in order.
-    var keysRead: [String] = []
-    /// How many of the members asked for were present.
+    let step: PathStep
+    /// How many of the members a ``JSONObjectReader`` asked for were present.
     var keysFound = 0
+    /// Whether a ``JSONObjectReader`` records the names in ``keysRead`` (only when some member went unread).
+    var recordsKeys = false
+    /// The members a ``JSONObjectReader`` asked for that were present, when ``recordsKeys``.
+    var keysRead: [String] = []
+    #if DEBUG
+    /// Every name a ``JSONObjectReader`` asked for, to catch a reader that asks twice.
+    var debugAsked: Set<String> = []
+    #endif
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(value: JSONValue, parent: JSONValueDecoderImpl?, key: (any CodingKey)?) {
+    /// One step of a coding path. Member names and indexes are held as they are: an `any CodingKey` of
+    /// `AnyCodingKey` does not fit an existential's inline buffer, and boxing one per nested object was a heap
+    /// allocation on every decode.
+    enum PathStep {
+        case root
+        case member(String)
+        case index(Int)
+        case key(any CodingKey)
+
+        var codingKey: (any CodingKey)? {
+            switch self {
+            case .root: return nil
+            case .member(let name): return AnyCodingKey(stringValue: name)
+            case .index(let index): return AnyCodingKey(intValue: index)
+            case .key(let key): return key
+            }
+        }
+    }
+
+    init(value: JSONValue, parent: JSONValueDecoderImpl?, step: PathStep) {
         self.value = value
         self.parent = parent
-        self.key = key
+        self.step = step
     }
+
+    convenience init(value: JSONValue, parent: JSONValueDecoderImpl?, key: (any CodingKey)?) {
+        self.init(value: value, parent: parent, step: key.map { .key($0) } ?? .root)
+    }
+
+    var key: (any CodingKey)? { step.codingKey }
 
     var codingPath: [any CodingKey] {
         var path: [any CodingKey] = []
@@ -139,9 +170,7 @@ final class JSONValueDecoderImpl: Decoder {
         if T.self == Double.self { return try unboxDouble() as! T }
         if T.self == Bool.self { return try unboxBool() as! T }
         if let readable = T.self as? any JSONObjectDecodable.Type, case .object(let members) = value {
-            var decoded = try readable.init(reading: JSONObjectReader(members: members, decoder: self))
-            decoded.keepUnread(of: members, read: keysRead, found: keysFound)
-            return decoded as! T
+            return try JSONObjectReader.decode(readable, members: members, decoder: self) as! T
         }
         var decoded = try T(from: self)
         if var preserving = decoded as? any PreservesUnknownFields, case .object(let members) = value {
@@ -303,7 +332,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func superDecoder() throws -> any Decoder {
-        JSONValueDecoderImpl(value: .object(members), parent: decoder.parent, key: decoder.key)
+        JSONValueDecoderImpl(value: .object(members), parent: decoder.parent, step: decoder.step)
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder { try child(key) }
@@ -331,11 +360,7 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
             )
         }
         defer { currentIndex += 1 }
-        return JSONValueDecoderImpl(
-            value: elements[currentIndex],
-            parent: decoder,
-            key: AnyCodingKey(intValue: currentIndex)
-        )
+        return JSONValueDecoderImpl(value: elements[currentIndex], parent: decoder, step: .index(currentIndex))
     }
 
     mutating func decodeNil() throws -> Bool {

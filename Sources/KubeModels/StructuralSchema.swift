@@ -37,6 +37,8 @@ public final class StructuralSchema: Sendable {
     /// Whether this is an object's `metadata`, which keeps its members and renders as a bare `type: object`.
     public let isObjectMeta: Bool
     let propertyIndex: [String: StructuralSchema]
+    /// Each property's place in ``properties``.
+    let propertyPosition: [String: Int]
     let compiledPattern: CompiledPattern?
 
     public init(
@@ -90,6 +92,10 @@ public final class StructuralSchema: Sendable {
         self.nullable = nullable
         self.renderedOnly = renderedOnly
         self.propertyIndex = Dictionary(properties, uniquingKeysWith: { first, _ in first })
+        self.propertyPosition = Dictionary(
+            properties.enumerated().map { ($0.element.0, $0.offset) },
+            uniquingKeysWith: { first, _ in first }
+        )
         self.compiledPattern = pattern.map(CompiledPattern.init)
     }
 
@@ -281,19 +287,37 @@ extension StructuralSchema {
                     )
                 )
             }
-            for name in required where members[name] == nil || members[name]!.isNull {
+            for name in required {
+                if let member = members[name], !member.isNull { continue }
                 path.tokens.append(.member(name))
                 findings.errors.append(.required(path.description))
                 path.tokens.removeLast()
             }
             // Declared members in declaration order, then the rest sorted, so messages come out in a stable order.
             var matched = 0
-            for (name, schema) in properties {
-                guard let member = members[name] else { continue }
-                matched += 1
-                path.tokens.append(.member(name))
-                schema.validate(member, path: &path, into: &findings)
-                path.tokens.removeLast()
+            if members.count < properties.count {
+                // Objects usually set a few of many declared properties: look up what is there, not all that could be.
+                var declared: [(position: Int, value: JSONValue)] = []
+                declared.reserveCapacity(members.count)
+                for (name, member) in members {
+                    if let position = propertyPosition[name] { declared.append((position, member)) }
+                }
+                declared.sort { $0.position < $1.position }
+                matched = declared.count
+                for (position, member) in declared {
+                    let property = properties[position]
+                    path.tokens.append(.member(property.name))
+                    property.schema.validate(member, path: &path, into: &findings)
+                    path.tokens.removeLast()
+                }
+            } else {
+                for (name, schema) in properties {
+                    guard let member = members[name] else { continue }
+                    matched += 1
+                    path.tokens.append(.member(name))
+                    schema.validate(member, path: &path, into: &findings)
+                    path.tokens.removeLast()
+                }
             }
             if matched < members.count {
                 for key in members.keys.sorted() where propertyIndex[key] == nil {

@@ -70,8 +70,50 @@ struct Forgetful: Codable, Equatable, PreservesUnknownFields, JSONObjectDecodabl
     init(reading object: JSONObjectReader) throws { name = try object.required("name") }
 }
 
+/// Reads four optional members, the last of them often the only one present.
+struct FourOptionals: Codable, Equatable, PreservesUnknownFields, JSONObjectDecodable {
+    var a: String?
+    var b: Int?
+    var c: Bool?
+    var d: String?
+    var unknownFields: [String: JSONValue] = [:]
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case a, b, c, d }
+
+    init(reading object: JSONObjectReader) throws {
+        a = try object.optional("a")
+        b = try object.optional("b")
+        c = try object.optional("c")
+        d = try object.optional("d")
+    }
+}
+
 @Suite("Direct readers")
 struct DirectReaderCodingTests {
+    @Test(
+        "members are read wherever they come in the reader's order, and the rest are kept",
+        arguments: [
+            ["d": "last"] as JSONValue,
+            ["a": "first", "d": "last"],
+            ["b": 2, "extra": [1, 2], "c": false],
+            ["extra": "only"],
+            ["a": nil, "d": "after a null"],
+            [:],
+        ]
+    )
+    func readerOrder(_ json: JSONValue) throws {
+        let decoded = try JSONValueDecoder().decode(FourOptionals.self, from: json)
+        #expect(decoded.a == json["a"]?.stringValue)
+        #expect(decoded.b == json["b"]?.intValue.map(Int.init))
+        #expect(decoded.c == json["c"]?.boolValue)
+        #expect(decoded.d == json["d"]?.stringValue)
+        let unknown = (json.objectValue ?? [:]).filter { FourOptionals.CodingKeys(rawValue: $0.key) == nil }
+        #expect(decoded.unknownFields == unknown)
+        // A null member reads as absent and is not written back.
+        let withoutNulls = JSONValue.object((json.objectValue ?? [:]).filter { !$0.value.isNull })
+        #expect(try JSONValueEncoder().encode(decoded) == withoutNulls)
+    }
+
     @Test("a member the reader does not read is kept and written back, never lost")
     func forgottenMemberKept() throws {
         let json: JSONValue = ["name": "a", "count": 2, "extra": true]
