@@ -31,7 +31,7 @@ extension AdmissionService {
         let patch = JSONPatch.diff(from: object, to: defaulted)
         guard !patch.isEmpty else { return Self.allow() }
         var response = Self.allow()
-        response.patch = Base64.encode(patch.json.serializedBytes())
+        response.patch = Base64.encode(patch.serializedBytes())
         response.patchType = "JSONPatch"
         return response
     }

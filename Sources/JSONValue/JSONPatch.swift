@@ -207,37 +207,103 @@ extension JSONPatch {
     /// changed array replaced whole. Applying the result to `source` yields `target`.
     public static func diff(from source: JSONValue, to target: JSONValue) -> JSONPatch {
         var operations: [Operation] = []
-        diff(source, target, at: JSONPointer(tokens: []), into: &operations)
+        var tokens: [String] = []
+        diff(source, target, at: &tokens, into: &operations)
         return JSONPatch(operations)
     }
 
-    static func diff(_ source: JSONValue, _ target: JSONValue, at path: JSONPointer, into operations: inout [Operation])
+    /// Compares objects and arrays member by member rather than testing whole subtrees for equality first (which
+    /// compared every subtree once per level above it); `tokens` is the path so far, made into a pointer only for an
+    /// operation.
+    static func diff(_ source: JSONValue, _ target: JSONValue, at tokens: inout [String], into operations: inout [Operation])
     {
-        if source == target { return }
         switch (source, target) {
         case (.object(let a), .object(let b)):
+            if bitwiseIdentical(a, b) { return }  // an untouched subtree, shared by both documents
             for key in a.keys.sorted() where b[key] == nil {
-                operations.append(.remove(path: path.appending(key)))
+                operations.append(.remove(path: JSONPointer(tokens: tokens + [key])))
             }
-            for key in b.keys.sorted() {
+            for (key, new) in b.sorted(by: { $0.key < $1.key }) {
                 if let old = a[key] {
-                    diff(old, b[key]!, at: path.appending(key), into: &operations)
+                    tokens.append(key)
+                    diff(old, new, at: &tokens, into: &operations)
+                    tokens.removeLast()
                 } else {
-                    operations.append(.add(path: path.appending(key), value: b[key]!))
+                    operations.append(.add(path: JSONPointer(tokens: tokens + [key]), value: new))
                 }
             }
         case (.array(let a), .array(let b)):
+            if bitwiseIdentical(a, b) { return }
             if a.count == b.count {
-                for index in a.indices { diff(a[index], b[index], at: path.appending(index), into: &operations) }
-            } else if b.count > a.count, Array(b.prefix(a.count)) == a {
-                for element in b[a.count...] { operations.append(.add(path: path.appending("-"), value: element)) }
-            } else if a.count > b.count, Array(a.prefix(b.count)) == b {
-                for index in (b.count..<a.count).reversed() { operations.append(.remove(path: path.appending(index))) }
+                for index in a.indices {
+                    tokens.append(String(index))
+                    diff(a[index], b[index], at: &tokens, into: &operations)
+                    tokens.removeLast()
+                }
+            } else if b.count > a.count, b[..<a.count].elementsEqual(a) {
+                for element in b[a.count...] {
+                    operations.append(.add(path: JSONPointer(tokens: tokens + ["-"]), value: element))
+                }
+            } else if a.count > b.count, a[..<b.count].elementsEqual(b) {
+                for index in (b.count..<a.count).reversed() {
+                    operations.append(.remove(path: JSONPointer(tokens: tokens + [String(index)])))
+                }
             } else {
-                operations.append(.replace(path: path, value: target))
+                operations.append(.replace(path: JSONPointer(tokens: tokens), value: target))
             }
         default:
-            operations.append(.replace(path: path, value: target))
+            if source != target { operations.append(.replace(path: JSONPointer(tokens: tokens), value: target)) }
         }
+    }
+}
+
+/// Whether two values are the same bits: for a collection, the same storage, so certainly equal (never a false
+/// "identical"; equal values in different storage are simply not identical).
+func bitwiseIdentical<T>(_ a: T, _ b: T) -> Bool {
+    withUnsafeBytes(of: a) { left in withUnsafeBytes(of: b) { right in left.elementsEqual(right) } }
+}
+
+extension JSONPatch {
+    /// The compact JSON text of the patch, written directly: the same bytes as ``json``'s `serializedBytes()` (each
+    /// operation's members in sorted order), without building a tree of objects first.
+    public func serializedBytes() -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(64 * operations.count + 2)
+        output.append(UInt8(ascii: "["))
+        for (offset, operation) in operations.enumerated() {
+            if offset > 0 { output.append(UInt8(ascii: ",")) }
+            switch operation {
+            case .add(let path, let value): Self.write("add", path: path, value: value, into: &output)
+            case .remove(let path): Self.write("remove", path: path, value: nil, into: &output)
+            case .replace(let path, let value): Self.write("replace", path: path, value: value, into: &output)
+            case .test(let path, let value): Self.write("test", path: path, value: value, into: &output)
+            case .move(let from, let path): Self.write("move", from: from, path: path, into: &output)
+            case .copy(let from, let path): Self.write("copy", from: from, path: path, into: &output)
+            }
+        }
+        output.append(UInt8(ascii: "]"))
+        return output
+    }
+
+    static func write(_ op: StaticString, path: JSONPointer, value: JSONValue?, into output: inout [UInt8]) {
+        output.append(contentsOf: #"{"op":""#.utf8)
+        op.withUTF8Buffer { output.append(contentsOf: $0) }
+        output.append(contentsOf: #"","path":"#.utf8)
+        JSONValue.writeString(path.description, into: &output)
+        if let value {
+            output.append(contentsOf: #","value":"#.utf8)
+            value.write(into: &output)
+        }
+        output.append(UInt8(ascii: "}"))
+    }
+
+    static func write(_ op: StaticString, from: JSONPointer, path: JSONPointer, into output: inout [UInt8]) {
+        output.append(contentsOf: #"{"from":"#.utf8)
+        JSONValue.writeString(from.description, into: &output)
+        output.append(contentsOf: #","op":""#.utf8)
+        op.withUTF8Buffer { output.append(contentsOf: $0) }
+        output.append(contentsOf: #"","path":"#.utf8)
+        JSONValue.writeString(path.description, into: &output)
+        output.append(UInt8(ascii: "}"))
     }
 }

@@ -86,6 +86,43 @@ struct PatchTests {
         #expect(JSONPatch.diff(from: target, to: target).isEmpty)
         let reparsed = try JSONPatch(json: try JSONValue(parsing: patch.json.serialized()))
         #expect(reparsed == patch)
+        #expect(patch.serializedBytes() == patch.json.serializedBytes())
+    }
+
+    @Test("a patch written directly is the same text as its JSON form, for every operation")
+    func directSerialization() throws {
+        let patch = JSONPatch([
+            .add(path: JSONPointer(tokens: ["a~b", "c/d"]), value: ["q\"uote": "line\nbreak\u{1}", "n": -42]),
+            .remove(path: JSONPointer(tokens: ["x", "0"])),
+            .replace(path: JSONPointer(tokens: []), value: [.int(Int64.min), .int(Int64.max), 0, 1.5, true, nil]),
+            .move(from: JSONPointer(tokens: ["m"]), path: JSONPointer(tokens: ["n"])),
+            .copy(from: JSONPointer(tokens: ["é"]), path: JSONPointer(tokens: ["ü", "-"])),
+            .test(path: JSONPointer(tokens: ["t"]), value: "ok"),
+        ])
+        let text = String(decoding: patch.serializedBytes(), as: UTF8.self)
+        #expect(patch.serializedBytes() == patch.json.serializedBytes())
+        #expect(try JSONPatch(json: try JSONValue(parsing: text)) == patch)
+        #expect(text.contains(#""path":"/a~0b/c~1d""#))
+        #expect(text.contains(#""n":-42"#))
+        #expect(text.contains(#"[-9223372036854775808,9223372036854775807,0,1.5,true,null]"#))
+        #expect(text.contains(#""line\nbreak\u0001""#))
+        #expect(text.contains(#"{"from":"/m","op":"move","path":"/n"}"#))
+    }
+
+    @Test("diff skips a subtree both documents share and still finds changes beside it")
+    func diffSharedSubtree() {
+        let shared: JSONValue = ["big": .array((0..<100).map { .int($0) }), "deep": ["x": ["y": "z"]]]
+        let source: JSONValue = ["metadata": shared, "spec": ["a": 1]]
+        let target: JSONValue = ["metadata": shared, "spec": ["a": 1, "b": [1, 2]]]
+        #expect(
+            JSONPatch.diff(from: source, to: target).operations == [
+                .add(path: JSONPointer(tokens: ["spec", "b"]), value: [1, 2])
+            ]
+        )
+        // Equal but separately built values are compared member by member: no operations either.
+        let rebuilt = try! JSONValue(parsing: source.serialized())
+        #expect(JSONPatch.diff(from: source, to: rebuilt).isEmpty)
+        #expect(JSONPatch.diff(from: ["n": 1], to: ["n": 1.0]).isEmpty)
     }
 
     @Test("adds only the new member when defaults are added")
