@@ -215,8 +215,12 @@ extension JSONPatch {
     /// Compares objects and arrays member by member rather than testing whole subtrees for equality first (which
     /// compared every subtree once per level above it); `tokens` is the path so far, made into a pointer only for an
     /// operation.
-    static func diff(_ source: JSONValue, _ target: JSONValue, at tokens: inout [String], into operations: inout [Operation])
-    {
+    static func diff(
+        _ source: JSONValue,
+        _ target: JSONValue,
+        at tokens: inout [String],
+        into operations: inout [Operation]
+    ) {
         switch (source, target) {
         case (.object(let a), .object(let b)):
             if bitwiseIdentical(a, b) { return }  // an untouched subtree, shared by both documents

@@ -86,7 +86,9 @@ extension JSONValue {
                 case 0x09: output.append(contentsOf: [0x5C, UInt8(ascii: "t")])
                 default:
                     let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    output.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                    output.append(contentsOf: [
+                        0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)],
+                    ])
                 }
             }
             output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
