@@ -77,10 +77,7 @@ struct WebhookResponder: HTTPResponder {
             )
         }
         let contentType = request.headers[.contentType] ?? ""
-        let mediaType = contentType.split(separator: ";").first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        }
-        guard mediaType == "application/json" else {
+        guard Self.isJSON(contentType) else {
             return AdmissionService.failure(
                 415,
                 "content type \"\(contentType)\" is not supported; send application/json"
@@ -96,6 +93,24 @@ struct WebhookResponder: HTTPResponder {
             return AdmissionService.failure(413, tooLarge)
         }
         return await admission.handle(endpoint: endpoint, body: body.readableBytesView)
+    }
+
+    /// Whether a Content-Type names `application/json` (any case, parameters such as `charset` allowed).
+    static func isJSON(_ contentType: String) -> Bool {
+        var utf8 = Substring(contentType).utf8[...]
+        while utf8.first == UInt8(ascii: " ") || utf8.first == UInt8(ascii: "\t") { utf8 = utf8.dropFirst() }
+        let expected = "application/json".utf8
+        guard utf8.count >= expected.count else { return false }
+        // ASCII case folding is enough: a media type is a token of ASCII letters, digits and punctuation.
+        let matches = zip(utf8, expected).allSatisfy { byte, wanted in
+            ((0x41...0x5A).contains(byte) ? byte | 0x20 : byte) == wanted
+        }
+        guard matches else { return false }
+        let rest = utf8.dropFirst(expected.count)
+        guard let next = rest.first(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) else {
+            return true
+        }
+        return next == UInt8(ascii: ";")
     }
 
     var tooLarge: String { "request body is larger than \(maximumBodyBytes) bytes" }

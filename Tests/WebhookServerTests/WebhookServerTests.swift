@@ -63,6 +63,18 @@ struct WebhookServerTests {
         #expect(get.headers.first(name: "Allow") == "POST")
         #expect(try await ServerFixture.post(client, url, body: seedReview(), contentType: "text/plain").status == 415)
         #expect(try await ServerFixture.post(client, url, body: seedReview(), contentType: nil).status == 415)
+        for refused in ["application/jsonx", "application/json-patch+json", "application/", "json", " "] {
+            #expect(
+                try await ServerFixture.post(client, url, body: seedReview(), contentType: refused).status == 415,
+                "\(refused)"
+            )
+        }
+        for accepted in ["Application/JSON", " application/json ", "application/json ;charset=utf-8"] {
+            #expect(
+                try await ServerFixture.post(client, url, body: seedReview(), contentType: accepted).status == 200,
+                "\(accepted)"
+            )
+        }
         #expect(
             try await ServerFixture.post(
                 client,
