@@ -68,6 +68,9 @@ extension CanaryValidator {
     /// semantic message (which says how to fix it) wins; type, required and enum errors from the schema stay, and
     /// semantic errors at a field the schema refused for those are dropped.
     static func merge(schema: [FieldError], semantic: [FieldError]) -> [FieldError] {
+        // A valid Canary (the common case) has nothing to merge.
+        if semantic.isEmpty { return schema }
+        if schema.isEmpty { return semantic }
         let semanticFields = Set(semantic.map(\.field))
         let kept = schema.filter { error in
             !(semanticFields.contains(error.field) && (error.kind == .invalid || error.kind == .tooLong))

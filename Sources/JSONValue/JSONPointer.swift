@@ -36,21 +36,32 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
 
     /// The escaped string form.
     public var description: String {
-        tokens.map { "/" + Self.escape($0) }.joined()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(tokens.reduce(0) { $0 + $1.utf8.count + 1 })
+        for token in tokens {
+            bytes.append(UInt8(ascii: "/"))
+            Self.appendEscaped(token, to: &bytes)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Escapes one reference token (`~` → `~0`, `/` → `~1`).
     public static func escape(_ token: String) -> String {
-        guard token.contains(where: { $0 == "~" || $0 == "/" }) else { return token }
-        var escaped = ""
-        for character in token {
-            switch character {
-            case "~": escaped += "~0"
-            case "/": escaped += "~1"
-            default: escaped.append(character)
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+        var bytes: [UInt8] = []
+        appendEscaped(token, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `~` and `/` are single bytes that never occur inside a multi-byte UTF-8 sequence, so escaping bytes is exact.
+    static func appendEscaped(_ token: String, to bytes: inout [UInt8]) {
+        for byte in token.utf8 {
+            switch byte {
+            case UInt8(ascii: "~"): bytes.append(contentsOf: [UInt8(ascii: "~"), UInt8(ascii: "0")])
+            case UInt8(ascii: "/"): bytes.append(contentsOf: [UInt8(ascii: "~"), UInt8(ascii: "1")])
+            default: bytes.append(byte)
             }
         }
-        return escaped
     }
 
     /// The pointer one level deeper.
