@@ -10,20 +10,27 @@
 public protocol JSONObjectDecodable: Decodable {
     init(reading object: JSONObjectReader) throws
 
-    /// Whether the members the reader did not ask for are kept (``PreservesUnknownFields`` types).
-    static var keepsUnreadMembers: Bool { get }
+    /// Keeps the members of `members` the type does not model and says whether that accounts for every member the
+    /// reader did not find (`found` of them were found). `false` means a modelled member went unread.
+    mutating func keepUnmodelled(of members: [String: JSONValue], found: Int) -> Bool
 
     /// Keeps the members of `members` whose names are not in `read` (for ``PreservesUnknownFields`` types).
     mutating func keepUnread(of members: [String: JSONValue], read: Set<String>)
 }
 
 extension JSONObjectDecodable {
-    public static var keepsUnreadMembers: Bool { false }
+    public mutating func keepUnmodelled(of members: [String: JSONValue], found: Int) -> Bool { true }
     public mutating func keepUnread(of members: [String: JSONValue], read: Set<String>) {}
 }
 
 extension JSONObjectDecodable where Self: PreservesUnknownFields {
-    public static var keepsUnreadMembers: Bool { true }
+    public mutating func keepUnmodelled(of members: [String: JSONValue], found: Int) -> Bool {
+        var unknown: [String: JSONValue] = [:]
+        for (key, member) in members where !Self.isKnownField(key) { unknown[key] = member }
+        guard found + unknown.count == members.count else { return false }
+        unknownFields = unknown
+        return true
+    }
 
     public mutating func keepUnread(of members: [String: JSONValue], read: Set<String>) {
         var unknown: [String: JSONValue] = [:]
@@ -210,10 +217,19 @@ public struct JSONObjectReader {
         members: [String: JSONValue],
         decoder: JSONValueDecoderImpl
     ) throws -> T {
-        let decoded = try T(reading: JSONObjectReader(members: members, decoder: decoder))
-        // Every member was asked for (the common case): nothing to keep, no names recorded.
-        guard decoder.keysFound < members.count, T.keepsUnreadMembers else { return decoded }
-        // Some were not: read again recording the names asked for, and keep exactly the others.
+        // The counts belong to this object: a decoder reused for a second attempt starts afresh.
+        decoder.keysFound = 0
+        decoder.keysRead = []
+        #if DEBUG
+        decoder.debugAsked = []
+        #endif
+        var decoded = try T(reading: JSONObjectReader(members: members, decoder: decoder))
+        // Every member was asked for (the common case): nothing to keep.
+        guard decoder.keysFound < members.count else { return decoded }
+        // Members outside the model (`CodingKeys`) are kept without reading anything again.
+        if decoded.keepUnmodelled(of: members, found: decoder.keysFound) { return decoded }
+        // A modelled member went unread (a reader that fell behind its `CodingKeys`): read again recording the names
+        // asked for, and keep exactly the others, so nothing is lost.
         let recorder = JSONValueDecoderImpl(value: decoder.value, parent: decoder.parent, step: decoder.step)
         recorder.recordsKeys = true
         var reread = try T(reading: JSONObjectReader(members: members, decoder: recorder))

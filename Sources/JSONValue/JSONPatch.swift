@@ -261,9 +261,14 @@ extension JSONPatch {
     }
 }
 
-/// Whether two values are the same bits: for a collection, the same storage, so certainly equal (never a false
-/// "identical"; equal values in different storage are simply not identical).
-func bitwiseIdentical<T>(_ a: T, _ b: T) -> Bool {
+/// Whether two objects share their storage (an untouched subtree of both documents), so are certainly equal. Never a
+/// false "identical": equal objects in different storage are simply not identical.
+func bitwiseIdentical(_ a: [String: JSONValue], _ b: [String: JSONValue]) -> Bool {
+    withUnsafeBytes(of: a) { left in withUnsafeBytes(of: b) { right in left.elementsEqual(right) } }
+}
+
+/// Whether two arrays share their storage, so are certainly equal.
+func bitwiseIdentical(_ a: [JSONValue], _ b: [JSONValue]) -> Bool {
     withUnsafeBytes(of: a) { left in withUnsafeBytes(of: b) { right in left.elementsEqual(right) } }
 }
 

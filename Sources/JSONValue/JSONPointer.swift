@@ -14,22 +14,25 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
             return
         }
         guard string.hasPrefix("/") else { throw JSONPatchError("JSON pointer \"\(string)\" must start with '/'") }
+        // Bytes, not Characters: a `~1` followed by a combining mark is still the escape and the separator `/` is
+        // the byte 0x2F whatever follows it, as in every other RFC 6901 implementation.
         var result: [String] = []
-        for raw in string.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            var token = ""
+        for raw in string.utf8.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
+            var token: [UInt8] = []
+            token.reserveCapacity(raw.count)
             var iterator = raw.makeIterator()
-            while let character = iterator.next() {
-                if character == "~" {
+            while let byte = iterator.next() {
+                if byte == UInt8(ascii: "~") {
                     switch iterator.next() {
-                    case "0": token.append("~")
-                    case "1": token.append("/")
+                    case UInt8(ascii: "0"): token.append(UInt8(ascii: "~"))
+                    case UInt8(ascii: "1"): token.append(UInt8(ascii: "/"))
                     default: throw JSONPatchError("JSON pointer \"\(string)\" has '~' not followed by 0 or 1")
                     }
                 } else {
-                    token.append(character)
+                    token.append(byte)
                 }
             }
-            result.append(token)
+            result.append(String(decoding: token, as: UTF8.self))
         }
         tokens = result
     }

@@ -88,8 +88,39 @@ struct FourOptionals: Codable, Equatable, PreservesUnknownFields, JSONObjectDeco
     }
 }
 
+/// Reads `a`, then fails for want of `missing`.
+struct NeedsMissing: Codable, PreservesUnknownFields, JSONObjectDecodable {
+    var a: String?
+    var missing: String
+    var unknownFields: [String: JSONValue] = [:]
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case a, missing }
+
+    init(reading object: JSONObjectReader) throws {
+        a = try object.optional("a")
+        missing = try object.required("missing")
+    }
+}
+
+/// Tries one shape, then another, on the same single-value container (so the same decoder).
+struct EitherShape: Decodable {
+    var second: FourOptionals?
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if (try? container.decode(NeedsMissing.self)) == nil { second = try container.decode(FourOptionals.self) }
+    }
+}
+
 @Suite("Direct readers")
 struct DirectReaderCodingTests {
+    @Test("a second attempt on the same decoder counts its members afresh")
+    func secondAttempt() throws {
+        let decoded = try JSONValueDecoder().decode(EitherShape.self, from: ["a": "x", "d": "kept"])
+        #expect(decoded.second?.a == "x")
+        #expect(decoded.second?.d == "kept")
+    }
+
     @Test(
         "members are read wherever they come in the reader's order, and the rest are kept",
         arguments: [

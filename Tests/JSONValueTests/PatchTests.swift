@@ -109,6 +109,15 @@ struct PatchTests {
         #expect(text.contains(#"{"from":"/m","op":"move","path":"/n"}"#))
     }
 
+    @Test("pointers escape and parse by bytes, so a combining mark after ~ or / changes nothing")
+    func pointerBytes() throws {
+        for token in ["a/\u{301}", "~\u{301}", "é~/", "plain", ""] {
+            let pointer = JSONPointer(tokens: ["x", token])
+            #expect(try JSONPointer(pointer.description) == pointer, "\(token)")
+        }
+        #expect(JSONPointer(tokens: ["a/\u{301}"]).description == "/a~1\u{301}")
+    }
+
     @Test("diff skips a subtree both documents share and still finds changes beside it")
     func diffSharedSubtree() {
         let shared: JSONValue = ["big": .array((0..<100).map { .int($0) }), "deep": ["x": ["y": "z"]]]
