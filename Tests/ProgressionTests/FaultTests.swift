@@ -100,11 +100,7 @@ struct FaultTests {
                 return count == 1
             }
             guard first else { return nil }
-            return APIError(
-                code: 409,
-                reason: "Conflict",
-                message: "Operation cannot be fulfilled on configmaps \"podinfo-config-env-primary\": injected"
-            )
+            return .injectedConflict(#"configmaps "podinfo-config-env-primary""#)
         }
         try await withHarness(faults: faults) { harness in
             try await harness.installWorkload()
@@ -137,7 +133,7 @@ struct FaultTests {
                 return value
             }
             switch count % 12 {
-            case 3: return APIError(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled: injected")
+            case 3: return .injectedConflict()
             case 6:
                 return .injectedThrottle(retryAfter: 1)
             case 9: return .injectedServerError

@@ -376,6 +376,11 @@ extension APIError {
         message: "Internal error occurred: injected"
     )
 
+    /// An injected 409, as when another writer changed the object first.
+    static func injectedConflict(_ what: String = "the object") -> APIError {
+        APIError(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled on \(what): injected")
+    }
+
     /// An injected 429 asking the client to come back after `seconds`.
     static func injectedThrottle(retryAfter seconds: Int) -> APIError {
         APIError(
