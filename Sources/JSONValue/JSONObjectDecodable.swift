@@ -25,8 +25,7 @@ extension JSONObjectDecodable {
 
 extension JSONObjectDecodable where Self: PreservesUnknownFields {
     public mutating func keepUnmodelled(of members: [String: JSONValue], found: Int) -> Bool {
-        var unknown: [String: JSONValue] = [:]
-        for (key, member) in members where !Self.isKnownField(key) { unknown[key] = member }
+        let unknown = JSONValueDecoderImpl.unknown(members, of: self)
         guard found + unknown.count == members.count else { return false }
         unknownFields = unknown
         return true

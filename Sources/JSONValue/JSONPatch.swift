@@ -263,12 +263,13 @@ extension JSONPatch {
 
 /// Whether two objects share their storage (an untouched subtree of both documents), so are certainly equal. Never a
 /// false "identical": equal objects in different storage are simply not identical.
-func bitwiseIdentical(_ a: [String: JSONValue], _ b: [String: JSONValue]) -> Bool {
-    withUnsafeBytes(of: a) { left in withUnsafeBytes(of: b) { right in left.elementsEqual(right) } }
-}
+func bitwiseIdentical(_ a: [String: JSONValue], _ b: [String: JSONValue]) -> Bool { sameBits(a, b) }
 
 /// Whether two arrays share their storage, so are certainly equal.
-func bitwiseIdentical(_ a: [JSONValue], _ b: [JSONValue]) -> Bool {
+func bitwiseIdentical(_ a: [JSONValue], _ b: [JSONValue]) -> Bool { sameBits(a, b) }
+
+/// Only for collections, whose bits are a storage reference (for floats, equal bits and equal values differ).
+private func sameBits<T>(_ a: T, _ b: T) -> Bool {
     withUnsafeBytes(of: a) { left in withUnsafeBytes(of: b) { right in left.elementsEqual(right) } }
 }
 
