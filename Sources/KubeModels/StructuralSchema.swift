@@ -36,7 +36,6 @@ public final class StructuralSchema: Sendable {
     public let renderedOnly: [String: JSONValue]
     /// Whether this is an object's `metadata`, which keeps its members and renders as a bare `type: object`.
     public let isObjectMeta: Bool
-    let propertyIndex: [String: StructuralSchema]
     /// Each property's place in ``properties``.
     let propertyPosition: [String: Int]
     let compiledPattern: CompiledPattern?
@@ -91,7 +90,6 @@ public final class StructuralSchema: Sendable {
         self.isObjectMeta = isObjectMeta
         self.nullable = nullable
         self.renderedOnly = renderedOnly
-        self.propertyIndex = Dictionary(properties, uniquingKeysWith: { first, _ in first })
         self.propertyPosition = Dictionary(
             properties.enumerated().map { ($0.element.0, $0.offset) },
             uniquingKeysWith: { first, _ in first }
@@ -100,7 +98,7 @@ public final class StructuralSchema: Sendable {
     }
 
     /// The schema of a named property, if declared.
-    public func property(_ name: String) -> StructuralSchema? { propertyIndex[name] }
+    public func property(_ name: String) -> StructuralSchema? { propertyPosition[name].map { properties[$0].schema } }
 }
 
 // MARK: - Builders
@@ -294,33 +292,22 @@ extension StructuralSchema {
                 path.tokens.removeLast()
             }
             // Declared members in declaration order, then the rest sorted, so messages come out in a stable order.
-            var matched = 0
-            if members.count < properties.count {
-                // Objects usually set a few of many declared properties: look up what is there, not all that could be.
-                var declared: [(position: Int, value: JSONValue)] = []
-                declared.reserveCapacity(members.count)
-                for (name, member) in members {
-                    if let position = propertyPosition[name] { declared.append((position, member)) }
-                }
-                declared.sort { $0.position < $1.position }
-                matched = declared.count
-                for (position, member) in declared {
-                    let property = properties[position]
-                    path.tokens.append(.member(property.name))
-                    property.schema.validate(member, path: &path, into: &findings)
-                    path.tokens.removeLast()
-                }
-            } else {
-                for (name, schema) in properties {
-                    guard let member = members[name] else { continue }
-                    matched += 1
-                    path.tokens.append(.member(name))
-                    schema.validate(member, path: &path, into: &findings)
-                    path.tokens.removeLast()
-                }
+            // Objects usually set a few of many declared properties: look up what is there, not all that could be.
+            var declared: [(position: Int, value: JSONValue)] = []
+            declared.reserveCapacity(members.count)
+            for (name, member) in members {
+                if let position = propertyPosition[name] { declared.append((position, member)) }
             }
+            declared.sort { $0.position < $1.position }
+            for (position, member) in declared {
+                let property = properties[position]
+                path.tokens.append(.member(property.name))
+                property.schema.validate(member, path: &path, into: &findings)
+                path.tokens.removeLast()
+            }
+            let matched = declared.count
             if matched < members.count {
-                for key in members.keys.sorted() where propertyIndex[key] == nil {
+                for key in members.keys.sorted() where propertyPosition[key] == nil {
                     if let additionalProperties {
                         path.tokens.append(.key(key))
                         additionalProperties.validate(members[key]!, path: &path, into: &findings)
@@ -467,7 +454,7 @@ extension StructuralSchema {
             if preserveUnknownFields && properties.isEmpty && additionalProperties == nil { return value }
             var kept: [String: JSONValue] = [:]
             for (key, member) in members {
-                if let schema = propertyIndex[key] {
+                if let schema = property(key) {
                     kept[key] = schema.pruned(member)
                 } else if let additionalProperties {
                     kept[key] = additionalProperties.pruned(member)
