@@ -116,8 +116,7 @@ struct SemanticChecks {
             }
         }
         if let analysis = spec.effectiveAnalysis {
-            let path = spec.analysis != nil ? specPath.child("analysis") : specPath.child("canaryAnalysis")
-            checkAnalysis(analysis, at: path, provider: provider)
+            checkAnalysis(analysis, member: spec.analysis != nil ? "analysis" : "canaryAnalysis", provider: provider)
         }
     }
 
@@ -287,9 +286,11 @@ struct SemanticChecks {
 
     // MARK: analysis
 
-    mutating func checkAnalysis(_ analysis: CanaryAnalysis, at path: FieldPath, provider: Provider?) {
+    /// `member` is `analysis` or the deprecated `canaryAnalysis`, whichever the Canary uses.
+    mutating func checkAnalysis(_ analysis: CanaryAnalysis, member: String, provider: Provider?) {
+        let path = specPath.child(member)
         // Presence is read from the object as written: a mistyped stepWeight is still the shape the user chose.
-        let written = raw["spec", path.description.hasSuffix("canaryAnalysis") ? "canaryAnalysis" : "analysis"]
+        let written = raw["spec", member]
         let shapes = ["stepWeight", "stepWeights", "iterations"].filter { written?[$0] != nil }
         if shapes.isEmpty {
             errors.append(
