@@ -9,17 +9,21 @@ public struct AdmissionConfiguration: Sendable {
     public var maximumBodyBytes: Int
     /// Longest warning returned to the API server (it drops longer ones).
     public var maximumWarningLength: Int
+    /// Most warnings in one answer; the last one counts those left out.
+    public var maximumWarnings: Int
 
     public init(
         defaultProvider: String = "linkerd",
         primaryEditors: [String] = AdmissionConfiguration.defaultPrimaryEditors,
         maximumBodyBytes: Int = 7 * 1024 * 1024,
-        maximumWarningLength: Int = 120
+        maximumWarningLength: Int = 120,
+        maximumWarnings: Int = 20
     ) {
         self.defaultProvider = defaultProvider
         self.primaryEditors = primaryEditors
         self.maximumBodyBytes = maximumBodyBytes
         self.maximumWarningLength = maximumWarningLength
+        self.maximumWarnings = maximumWarnings
     }
 
     /// The controller's own service account and the control plane's (garbage collector, HPA, deployment controller).

@@ -104,8 +104,7 @@ public struct AdmissionService: Sendable {
         }
         response.uid = request.uid
         if let warnings = response.warnings {
-            response.warnings = warnings.map(clip)
-            if response.warnings?.isEmpty == true { response.warnings = nil }
+            response.warnings = limited(warnings)
         }
         let verdict = !response.allowed ? "denied" : (response.patch != nil ? "patched" : "allowed")
         do {
@@ -129,6 +128,15 @@ public struct AdmissionService: Sendable {
             members["auditAnnotations"] = .object(annotations.mapValues { .string($0) })
         }
         return .object(members)
+    }
+
+    /// At most ``AdmissionConfiguration/maximumWarnings`` warnings, each clipped, the last one counting the rest;
+    /// `nil` for none.
+    func limited(_ warnings: [String]) -> [String]? {
+        guard !warnings.isEmpty else { return nil }
+        let limit = max(configuration.maximumWarnings, 1)
+        guard warnings.count > limit else { return warnings.map(clip) }
+        return warnings.prefix(limit - 1).map(clip) + ["and \(warnings.count - limit + 1) more warnings"]
     }
 
     func clip(_ warning: String) -> String {
@@ -169,7 +177,9 @@ public struct AdmissionService: Sendable {
         var status = Status(message: message, reason: code == 403 ? "Forbidden" : "Invalid", code: code)
         if !causes.isEmpty {
             status.details = StatusDetails(
-                causes: causes.map { StatusCause(reason: $0.kind.rawValue, message: $0.causeMessage, field: $0.field) }
+                causes: causes.prefix([FieldError].reportedLimit).map {
+                    StatusCause(reason: $0.kind.rawValue, message: $0.causeMessage, field: $0.field)
+                }
             )
         }
         return AdmissionResponse(uid: "", allowed: false, status: status, warnings: warnings.isEmpty ? nil : warnings)

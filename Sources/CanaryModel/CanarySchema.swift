@@ -54,7 +54,7 @@ public enum CanarySchema {
     static let headerOperations = StructuralSchema.object([
         "add": stringMap,
         "set": stringMap,
-        "remove": .array(of: .string()),
+        "remove": .array(of: .string(), maxItems: 64),
     ])
 
     static let gatewayReference = StructuralSchema.object(
@@ -81,7 +81,7 @@ public enum CanarySchema {
         "withoutHeaders": .map(of: stringMatch()),
         "ignoreUriCase": .boolean(),
         "port": .integer(minimum: 1, maximum: 65535, format: "int32"),
-        "gateways": .array(of: .string()),
+        "gateways": .array(of: .string(), maxItems: 64),
         "sourceLabels": stringMap,
         "sourceNamespace": .string(),
     ])
@@ -104,11 +104,11 @@ public enum CanarySchema {
     )
 
     static let corsPolicy = StructuralSchema.object([
-        "allowOrigin": .array(of: .string()),
-        "allowOrigins": .array(of: stringMatch()),
-        "allowMethods": .array(of: .string()),
-        "allowHeaders": .array(of: .string()),
-        "exposeHeaders": .array(of: .string()),
+        "allowOrigin": .array(of: .string(), maxItems: 64),
+        "allowOrigins": .array(of: stringMatch(), maxItems: 64),
+        "allowMethods": .array(of: .string(), maxItems: 64),
+        "allowHeaders": .array(of: .string(), maxItems: 64),
+        "exposeHeaders": .array(of: .string(), maxItems: 64),
         "maxAge": .string(),
         "allowCredentials": .boolean(),
     ])
@@ -143,8 +143,11 @@ public enum CanarySchema {
                 ]
             ),
             "localityLbSetting": .object([
-                "distribute": .array(of: .object(["from": .string(), "to": .map(of: .integer(minimum: 0))])),
-                "failover": .array(of: .object(["from": .string(), "to": .string()])),
+                "distribute": .array(
+                    of: .object(["from": .string(), "to": .map(of: .integer(minimum: 0))]),
+                    maxItems: 64
+                ),
+                "failover": .array(of: .object(["from": .string(), "to": .string()]), maxItems: 64),
                 "enabled": .boolean(),
             ]),
             "warmupDurationSecs": .string(),
@@ -165,7 +168,7 @@ public enum CanarySchema {
             "clientCertificate": .string(),
             "privateKey": .string(),
             "caCertificates": .string(),
-            "subjectAltNames": .array(of: .string()),
+            "subjectAltNames": .array(of: .string(), maxItems: 64),
             "sni": .string(),
         ]),
     ])
@@ -185,12 +188,12 @@ public enum CanarySchema {
             "timeout": .string(),
             "backendTimeout": .string(),
             "meshName": .string(),
-            "backends": .array(of: .string()),
-            "hosts": .array(of: .string()),
-            "gateways": .array(of: .string()),
+            "backends": .array(of: .string(), maxItems: 64),
+            "hosts": .array(of: .string(), maxItems: 64),
+            "gateways": .array(of: .string(), maxItems: 64),
             "delegation": .boolean(),
             "gatewayRefs": .array(of: gatewayReference, maxItems: 32),
-            "match": .array(of: httpMatchRequest),
+            "match": .array(of: httpMatchRequest, maxItems: 64),
             "retries": .object([
                 "attempts": .integer(format: "int32"),
                 "perTryTimeout": .string(),
@@ -201,7 +204,7 @@ public enum CanarySchema {
                 "authority": .string(),
                 "type": .string(),
             ]),
-            "mirror": .array(of: mirror),
+            "mirror": .array(of: mirror, maxItems: 16),
             "headers": .object([
                 "request": headerOperations,
                 "response": headerOperations,
@@ -212,8 +215,8 @@ public enum CanarySchema {
             "primary": customMetadata,
             "canary": customMetadata,
             "unmanagedMetadata": .object([
-                "annotations": .array(of: .string()),
-                "labels": .array(of: .string()),
+                "annotations": .array(of: .string(), maxItems: 64),
+                "labels": .array(of: .string(), maxItems: 64),
             ]),
         ]
     )
@@ -287,7 +290,7 @@ public enum CanarySchema {
             "threshold": .integer("Failed checks tolerated before rollback.", minimum: 0),
             "maxWeight": .integer(minimum: 0, maximum: 100),
             "stepWeight": .integer(minimum: 0, maximum: 100),
-            "stepWeights": .array(of: .integer(minimum: 0, maximum: 100)),
+            "stepWeights": .array(of: .integer(minimum: 0, maximum: 100), maxItems: 100),
             "stepWeightPromotion": .integer(minimum: 0, maximum: 100),
             "mirror": .boolean(),
             "mirrorWeight": .integer(minimum: 0, maximum: 100),
@@ -298,11 +301,12 @@ public enum CanarySchema {
                     "headers": .map(of: stringMatch(withSuffix: true)),
                     "queryParams": .map(of: stringMatch()),
                     "sourceLabels": stringMap,
-                ])
+                ]),
+                maxItems: 64
             ),
-            "metrics": .array(of: metric),
-            "webhooks": .array(of: webhook),
-            "alerts": .array(of: alert),
+            "metrics": .array(of: metric, maxItems: 64),
+            "webhooks": .array(of: webhook, maxItems: 64),
+            "alerts": .array(of: alert, maxItems: 64),
             "sessionAffinity": .object(
                 required: ["cookieName"],
                 [
@@ -357,7 +361,8 @@ public enum CanarySchema {
                         "lastUpdateTime": .string(format: "date-time"),
                         "lastTransitionTime": .string(format: "date-time"),
                     ]
-                )
+                ),
+                maxItems: 16
             ),
         ]
     )
@@ -423,7 +428,7 @@ public enum CanarySchema {
                             "address": .string(),
                             "region": .string(),
                             "insecureSkipVerify": .boolean(),
-                            "headers": .map(of: .array(of: .string())),
+                            "headers": .map(of: .array(of: .string(), maxItems: 64)),
                             "secretRef": .object(required: ["name"], ["name": .string()]),
                         ]
                     ),

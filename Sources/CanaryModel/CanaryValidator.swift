@@ -34,11 +34,10 @@ public struct CanaryValidator: Sendable {
         for field in findings.unknownFields {
             report.warnings.append("unknown field \"\(field)\" is ignored")
         }
-        // Set mistyped values aside so the rest of the object still gets every semantic check.
-        var checkable = object
-        for pointer in findings.mistypedPointers where !pointer.tokens.isEmpty {
-            checkable = (try? JSONPatch([.remove(path: pointer)]).apply(to: checkable)) ?? checkable
-        }
+        // Set mistyped values aside so the rest of the object still gets every semantic check: one rebuild of the
+        // document, however many there are.
+        let (checkable, shifts) = object.removingWithShifts(findings.mistypedPointers)
+        let originalIndices = OriginalIndices(shifts, in: object)
         let canary: Canary
         do {
             canary = try JSONValueDecoder().decode(Canary.self, from: checkable)
@@ -57,9 +56,56 @@ public struct CanaryValidator: Sendable {
         if let oldObject, let old = try? JSONValueDecoder().decode(Canary.self, from: oldObject) {
             semantic.checkImmutableDuringRelease(old: old)
         }
+        if !originalIndices.isEmpty {
+            for index in semantic.errors.indices {
+                semantic.errors[index].field = originalIndices.original(semantic.errors[index].field)
+            }
+        }
         report.errors = Self.merge(schema: report.errors, semantic: semantic.errors)
         report.warnings += semantic.warnings
         return report
+    }
+}
+
+/// Maps field paths of the object with its mistyped list elements set aside back to the object as written, so a
+/// semantic error about `metrics[1]` names that element even when `metrics[0]` was set aside.
+struct OriginalIndices {
+    /// Each shortened list's field path (`spec.analysis.metrics`) and the original index of each element kept,
+    /// outermost lists first.
+    let lists: [(path: String, kept: [Int])]
+
+    init(_ shifts: [(array: JSONPointer, keptIndices: [Int])], in object: JSONValue) {
+        lists = shifts.sorted { $0.array.tokens.count < $1.array.tokens.count }.map { shift in
+            var path = ""
+            var value: JSONValue? = object
+            for token in shift.array.tokens {
+                if case .array(let elements) = value, let index = Int(token) {
+                    path += "[\(token)]"
+                    value = elements.indices.contains(index) ? elements[index] : nil
+                } else {
+                    path += path.isEmpty ? token : ".\(token)"
+                    value = value?[token]
+                }
+            }
+            return (path, shift.keptIndices)
+        }
+    }
+
+    var isEmpty: Bool { lists.isEmpty }
+
+    /// `field` with each index into a shortened list replaced by the element's index as written.
+    func original(_ field: String) -> String {
+        var field = field
+        for list in lists {
+            let prefix = list.path + "["
+            guard field.hasPrefix(prefix) else { continue }
+            let rest = field.dropFirst(prefix.count)
+            guard let close = rest.firstIndex(of: "]"), let index = Int(rest[..<close]),
+                list.kept.indices.contains(index)
+            else { continue }
+            field = prefix + String(list.kept[index]) + rest[close...]
+        }
+        return field
     }
 }
 
@@ -73,7 +119,7 @@ extension CanaryValidator {
         if schema.isEmpty { return semantic }
         let semanticFields = Set(semantic.map(\.field))
         let kept = schema.filter { error in
-            !(semanticFields.contains(error.field) && (error.kind == .invalid || error.kind == .tooLong))
+            !(semanticFields.contains(error.field) && (error.kind == .invalid || error.kind == .tooLong || error.kind == .tooMany))
         }
         let keptFields = Set(kept.map(\.field))
         return kept + semantic.filter { !keptFields.contains($0.field) }

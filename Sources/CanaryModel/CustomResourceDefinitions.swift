@@ -168,7 +168,8 @@ public enum CustomResourceDefinitions {
                         type: .object,
                         properties: [("service", .string()), ("weight", weight)],
                         required: ["service", "weight"]
-                    )
+                    ),
+                    maxItems: 64
                 )
             ),
         ]
@@ -184,7 +185,8 @@ public enum CustomResourceDefinitions {
                                 ("name", .string()),
                             ],
                             required: ["kind", "name"]
-                        )
+                        ),
+                        maxItems: 64
                     )
                 )
             )

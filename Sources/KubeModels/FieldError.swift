@@ -11,6 +11,7 @@ public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
         case forbidden = "FieldValueForbidden"
         case duplicate = "FieldValueDuplicate"
         case tooLong = "FieldValueTooLong"
+        case tooMany = "FieldValueTooMany"
         case typeInvalid = "FieldValueTypeInvalid"
 
         /// The words Kubernetes puts after the field path.
@@ -22,6 +23,7 @@ public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
             case .forbidden: return "Forbidden"
             case .duplicate: return "Duplicate value"
             case .tooLong: return "Too long"
+            case .tooMany: return "Too many"
             }
         }
     }
@@ -72,7 +74,7 @@ public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
         switch kind {
         case .required, .forbidden, .tooLong:
             if !detail.isEmpty { text += ": \(detail)" }
-        case .invalid, .typeInvalid, .notSupported, .duplicate:
+        case .invalid, .typeInvalid, .notSupported, .duplicate, .tooMany:
             if let value { text += ": \(Self.render(value))" }
             if !detail.isEmpty { text += ": \(detail)" }
         }
@@ -93,12 +95,20 @@ public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 extension Array where Element == FieldError {
-    /// The errors joined as Kubernetes aggregates them: one error alone, several as `[a, b]`.
+    /// The most errors a message or a `Status` lists; the rest are counted, so an answer stays small however many
+    /// problems a hostile object carries.
+    public static var reportedLimit: Int { 100 }
+
+    /// The errors joined as Kubernetes aggregates them: one error alone, several as `[a, b]`; beyond
+    /// ``reportedLimit``, the first ones and `and N more`.
     public var aggregateDescription: String {
         switch count {
         case 0: return ""
         case 1: return self[0].description
-        default: return "[" + map(\.description).joined(separator: ", ") + "]"
+        default:
+            let listed = prefix(Self.reportedLimit).map(\.description)
+            let more = count > Self.reportedLimit ? ["and \(count - Self.reportedLimit) more"] : []
+            return "[" + (listed + more).joined(separator: ", ") + "]"
         }
     }
 }

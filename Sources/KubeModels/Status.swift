@@ -36,7 +36,9 @@ public struct Status: Codable, Sendable, Hashable {
                 name: name,
                 group: group,
                 kind: kind,
-                causes: errors.map { StatusCause(reason: $0.kind.rawValue, message: $0.causeMessage, field: $0.field) }
+                causes: errors.prefix([FieldError].reportedLimit).map {
+                    StatusCause(reason: $0.kind.rawValue, message: $0.causeMessage, field: $0.field)
+                }
             ),
             code: 422
         )

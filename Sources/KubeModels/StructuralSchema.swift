@@ -177,11 +177,13 @@ extension StructuralSchema {
         StructuralSchema(type: .boolean, description: description)
     }
 
+    /// A list; `maxItems` is required so that no list in a schema is unbounded (a review's cost and the answer's size
+    /// must stay linear and small whatever a client sends).
     public static func array(
         _ description: String? = nil,
         of items: StructuralSchema,
         minItems: Int? = nil,
-        maxItems: Int? = nil
+        maxItems: Int
     ) -> StructuralSchema {
         StructuralSchema(type: .array, description: description, items: items, minItems: minItems, maxItems: maxItems)
     }
@@ -263,9 +265,19 @@ extension StructuralSchema {
                 )
             }
             if let maxItems, elements.count > maxItems {
+                // The list's length is the problem to fix first: its elements are not checked one by one (a hostile
+                // list would cost as much as it is long and bury this message), and the list is set aside like a
+                // mistyped value so the rest of the object is still checked.
                 findings.errors.append(
-                    FieldError(.tooLong, field: path.description, detail: "must have at most \(maxItems) items")
+                    FieldError(
+                        .tooMany,
+                        field: path.description,
+                        value: .int(Int64(elements.count)),
+                        detail: "must have at most \(maxItems) items"
+                    )
                 )
+                findings.mistypedPointers.append(path.pointer)
+                return
             }
             if let items {
                 for (index, element) in elements.enumerated() {

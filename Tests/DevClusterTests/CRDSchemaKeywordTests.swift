@@ -176,7 +176,7 @@ struct CRDSchemaKeywordTests {
             "maxItems",
             #"{"type": "array", "maxItems": 1, "items": {"type": "string"}}"#,
             #"["a", "b"]"#,
-            ["spec.x: Too long: must have at most 1 items"]
+            ["spec.x: Too many: 2: must have at most 1 items"]
         ),
         KeywordCase(
             "maxProperties",
