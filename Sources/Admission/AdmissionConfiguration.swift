@@ -26,10 +26,14 @@ public struct AdmissionConfiguration: Sendable {
         self.maximumWarnings = maximumWarnings
     }
 
-    /// The controller's own service account and the control plane's (garbage collector, HPA, deployment controller).
+    /// The controller's own service account and the control plane's: its controllers' service accounts (garbage
+    /// collector, namespace controller, HPA, deployment controller) and `system:kube-controller-manager`, the
+    /// identity those controllers use on clusters that run them without per-controller credentials. Refusing that
+    /// one would leave namespaces hanging in Terminating.
     public static let defaultPrimaryEditors = [
         "system:serviceaccount:fledge-system:fledge",
         "system:serviceaccount:kube-system:*",
+        "system:kube-controller-manager",
     ]
 
     func mayEditPrimaries(_ username: String?) -> Bool {

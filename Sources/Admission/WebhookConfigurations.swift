@@ -13,6 +13,8 @@ public enum WebhookConfigurations {
             operations: [String],
             failurePolicy: String,
             sideEffects: String,
+            timeoutSeconds: Int64 = 5,
+            excluded: [String] = [],
             reinvocation: Bool = false
         ) -> JSONValue {
             var json: [String: JSONValue] = [
@@ -33,11 +35,14 @@ public enum WebhookConfigurations {
                 "failurePolicy": .string(failurePolicy),
                 "sideEffects": .string(sideEffects),
                 "admissionReviewVersions": ["v1", "v1beta1"],
-                "timeoutSeconds": 5,
+                "timeoutSeconds": .int(timeoutSeconds),
                 "matchPolicy": "Equivalent",
                 "namespaceSelector": [
                     "matchExpressions": [
-                        ["key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": [.string(namespace)]]
+                        [
+                            "key": "kubernetes.io/metadata.name", "operator": "NotIn",
+                            "values": .array(([namespace] + excluded).map { .string($0) }),
+                        ]
                     ]
                 ],
             ]
@@ -82,7 +87,11 @@ public enum WebhookConfigurations {
                         resource: "deployments",
                         operations: ["CREATE", "UPDATE", "DELETE"],
                         failurePolicy: "Ignore",
-                        sideEffects: "NoneOnDryRun"
+                        sideEffects: "NoneOnDryRun",
+                        // Only a hint and the primaries' guard: it must never slow the control plane's own
+                        // Deployments, nor any write for long when Fledge is slow.
+                        timeoutSeconds: 2,
+                        excluded: ["kube-system", "kube-node-lease"]
                     ),
                 ],
             ],

@@ -105,6 +105,9 @@ struct DeploymentHandlerTests {
             "system:serviceaccount:fledge-system:fledge",
             "system:serviceaccount:kube-system:generic-garbage-collector",
             "system:serviceaccount:kube-system:horizontal-pod-autoscaler",
+            // Garbage collection and namespace deletion without per-controller credentials: refusing it left
+            // namespaces hanging in Terminating.
+            "system:kube-controller-manager",
         ]
     )
     func primaryEditAllowed(_ username: String) async throws {
