@@ -8,11 +8,31 @@ public enum ResourcePaths {
     /// The collection path of a kind in a namespace, for the kinds Fledge reads.
     public static func collection(kind: String, namespace: String) -> String? {
         switch kind {
-        case "Deployment": return "/apis/apps/v1/namespaces/\(namespace)/deployments"
-        case "DaemonSet": return "/apis/apps/v1/namespaces/\(namespace)/daemonsets"
-        case "Canary": return "/apis/flagger.app/v1beta1/namespaces/\(namespace)/canaries"
-        case "MetricTemplate": return "/apis/flagger.app/v1beta1/namespaces/\(namespace)/metrictemplates"
-        case "AlertProvider": return "/apis/flagger.app/v1beta1/namespaces/\(namespace)/alertproviders"
+        case "Deployment":
+            return APIPath.collection(group: "apps", version: "v1", plural: "deployments", namespace: namespace)
+        case "DaemonSet":
+            return APIPath.collection(group: "apps", version: "v1", plural: "daemonsets", namespace: namespace)
+        case "Canary":
+            return APIPath.collection(
+                group: "flagger.app",
+                version: "v1beta1",
+                plural: "canaries",
+                namespace: namespace
+            )
+        case "MetricTemplate":
+            return APIPath.collection(
+                group: "flagger.app",
+                version: "v1beta1",
+                plural: "metrictemplates",
+                namespace: namespace
+            )
+        case "AlertProvider":
+            return APIPath.collection(
+                group: "flagger.app",
+                version: "v1beta1",
+                plural: "alertproviders",
+                namespace: namespace
+            )
         default: return nil
         }
     }
@@ -45,6 +65,6 @@ public final class CachedCanaryLister: Sendable {
     /// Whether an object exists.
     public func exists(kind: String, namespace: String, name: String) async throws -> Bool {
         guard let collection = ResourcePaths.collection(kind: kind, namespace: namespace) else { return true }
-        return try await client.getIfPresent(collection + "/" + name) != nil
+        return try await client.getIfPresent(collection + "/" + APIPath.segment(name)) != nil
     }
 }

@@ -61,7 +61,13 @@ public final class KubeAccess: Sendable {
     ) async throws
         -> JSONValue
     {
-        try await apply(collection, name: name, desired, existing: try await get("\(collection)/\(name)"), same: same)
+        try await apply(
+            collection,
+            name: name,
+            desired,
+            existing: try await get("\(collection)/\(APIPath.segment(name))"),
+            same: same
+        )
     }
 
     /// ``apply(_:name:_:same:)`` with the object already read (nil: absent), saving a request. A conflict (someone
@@ -84,24 +90,53 @@ public final class KubeAccess: Sendable {
                     if same(current, desired) { return current }
                     var merged = desired
                     merged.setMember(["metadata", "resourceVersion"], current["metadata", "resourceVersion"])
-                    return try await update("\(collection)/\(name)", merged)
+                    return try await update("\(collection)/\(APIPath.segment(name))", merged)
                 }
                 return try await create(collection, desired)
             } catch let error as KubeAPIError
                 where attempt < 3 && (error.reason == .conflict || error.reason == .alreadyExists)
             {
-                current = try await get("\(collection)/\(name)")
+                current = try await get("\(collection)/\(APIPath.segment(name))")
             }
         }
     }
 
-    static func deployments(_ namespace: String) -> String { "/apis/apps/v1/namespaces/\(namespace)/deployments" }
-    static func services(_ namespace: String) -> String { "/api/v1/namespaces/\(namespace)/services" }
-    static func configMaps(_ namespace: String) -> String { "/api/v1/namespaces/\(namespace)/configmaps" }
-    static func secrets(_ namespace: String) -> String { "/api/v1/namespaces/\(namespace)/secrets" }
-    static func events(_ namespace: String) -> String { "/api/v1/namespaces/\(namespace)/events" }
-    static func canaries(_ namespace: String) -> String { "/apis/flagger.app/v1beta1/namespaces/\(namespace)/canaries" }
-    static func hpas(_ namespace: String) -> String {
-        "/apis/autoscaling/v2/namespaces/\(namespace)/horizontalpodautoscalers"
+    /// Paths of the kinds the worker touches; names are escaped path segments (``APIPath``), so a hostile name can
+    /// never reach another path. Without a name, the collection.
+    static func deployments(_ namespace: String, _ name: String? = nil) -> String {
+        path("apps", "v1", "deployments", namespace, name)
+    }
+    static func services(_ namespace: String, _ name: String? = nil) -> String {
+        path("", "v1", "services", namespace, name)
+    }
+    static func configMaps(_ namespace: String, _ name: String? = nil) -> String {
+        path("", "v1", "configmaps", namespace, name)
+    }
+    static func secrets(_ namespace: String, _ name: String? = nil) -> String {
+        path("", "v1", "secrets", namespace, name)
+    }
+    static func events(_ namespace: String, _ name: String? = nil) -> String {
+        path("", "v1", "events", namespace, name)
+    }
+    static func canaries(_ namespace: String, _ name: String? = nil) -> String {
+        path("flagger.app", "v1beta1", "canaries", namespace, name)
+    }
+    static func hpas(_ namespace: String, _ name: String? = nil) -> String {
+        path("autoscaling", "v2", "horizontalpodautoscalers", namespace, name)
+    }
+
+    static func path(
+        _ group: String,
+        _ version: String,
+        _ plural: String,
+        _ namespace: String,
+        _ name: String?
+    )
+        -> String
+    {
+        guard let name else {
+            return APIPath.collection(group: group, version: version, plural: plural, namespace: namespace)
+        }
+        return APIPath.object(group: group, version: version, plural: plural, namespace: namespace, name: name)
     }
 }

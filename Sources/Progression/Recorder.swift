@@ -59,7 +59,7 @@ final class Recorder: Sendable {
         if let seen = recorded.withLock({ $0[key] }), seen.message == typed {
             do {
                 _ = try await kube.mergePatch(
-                    "\(KubeAccess.events(namespace))/\(seen.name)",
+                    KubeAccess.events(namespace, seen.name),
                     ["count": .int(seen.count + 1), "lastTimestamp": .string(now)]
                 )
                 recorded.withLock { $0[key] = (typed, seen.name, seen.count + 1, seen.first) }
@@ -156,7 +156,13 @@ final class Recorder: Sendable {
             do {
                 guard
                     let providerJSON = try await kube.get(
-                        "/apis/flagger.app/v1beta1/namespaces/\(namespace)/alertproviders/\(alert.providerRef.name)"
+                        APIPath.object(
+                            group: "flagger.app",
+                            version: "v1beta1",
+                            plural: "alertproviders",
+                            namespace: namespace,
+                            name: alert.providerRef.name
+                        )
                     )
                 else {
                     logger.warning("alert provider not found", metadata: ["provider": "\(alert.providerRef.name)"])
@@ -165,7 +171,7 @@ final class Recorder: Sendable {
                 let provider = try JSONValueDecoder().decode(AlertProvider.self, from: providerJSON)
                 var address = provider.spec.address ?? ""
                 if let secret = provider.spec.secretRef?.name,
-                    let secretJSON = try await kube.get("/api/v1/namespaces/\(namespace)/secrets/\(secret)"),
+                    let secretJSON = try await kube.get(KubeAccess.secrets(namespace, secret)),
                     let encoded = secretJSON["data", "address"]?.stringValue, let data = Data(base64Encoded: encoded)
                 {
                     address = String(decoding: data, as: UTF8.self)

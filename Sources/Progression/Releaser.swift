@@ -99,7 +99,7 @@ public final class Releaser: Sendable {
 
     /// Runs one tick of the Canary `namespace/name`.
     public func tick(namespace: String, name: String) async -> TickOutcome {
-        let path = "\(KubeAccess.canaries(namespace))/\(name)"
+        let path = KubeAccess.canaries(namespace, name)
         let json: JSONValue
         do {
             guard let found = try await kube.get(path) else { return .gone }
@@ -164,7 +164,7 @@ public final class Releaser: Sendable {
         var metadata: JSONValue = ["finalizers": finalizers.isEmpty ? .null : .array(finalizers.map { .string($0) })]
         if let version = canary.metadata.resourceVersion { metadata.setMember(["resourceVersion"], .string(version)) }
         _ = try await kube.mergePatch(
-            "\(KubeAccess.canaries(canary.metadata.namespace ?? "default"))/\(canary.metadata.name ?? "")",
+            KubeAccess.canaries(canary.metadata.namespace ?? "default", canary.metadata.name ?? ""),
             ["metadata": metadata]
         )
     }
@@ -888,7 +888,13 @@ public final class Releaser: Sendable {
                 let templateNamespace = reference.namespace ?? namespace
                 guard
                     let json = try await kube.get(
-                        "/apis/flagger.app/v1beta1/namespaces/\(templateNamespace)/metrictemplates/\(reference.name)"
+                        APIPath.object(
+                            group: "flagger.app",
+                            version: "v1beta1",
+                            plural: "metrictemplates",
+                            namespace: templateNamespace,
+                            name: reference.name
+                        )
                     )
                 else { return "Metric template \(reference.name).\(templateNamespace) not found" }
                 let template = try JSONValueDecoder().decode(MetricTemplate.self, from: json)
@@ -958,7 +964,7 @@ public final class Releaser: Sendable {
     }
 
     func credentials(namespace: String, secret: String) async throws -> PrometheusAuth {
-        guard let json = try await kube.get("/api/v1/namespaces/\(namespace)/secrets/\(secret)") else {
+        guard let json = try await kube.get(KubeAccess.secrets(namespace, secret)) else {
             throw MetricQueryError(.template, "secret \(secret).\(namespace) not found")
         }
         func value(_ key: String) -> String? {
@@ -1021,7 +1027,7 @@ public final class Releaser: Sendable {
         if let promoted { status["lastPromotedSpec"] = .string(promoted) }
         if let configs { status["trackedConfigs"] = .object(configs.mapValues { .string($0) }) }
         if let generation = canary.metadata.generation { status["observedGeneration"] = .int(generation) }
-        let path = "\(KubeAccess.canaries(canary.metadata.namespace ?? "default"))/\(canary.metadata.name ?? "")/status"
+        let path = KubeAccess.canaries(canary.metadata.namespace ?? "default", canary.metadata.name ?? "") + "/status"
         let updated = try await kube.mergePatch(path, ["status": .object(status)])
         return (try? JSONValueDecoder().decode(Canary.self, from: updated)) ?? canary
     }
@@ -1037,7 +1043,7 @@ public final class Releaser: Sendable {
     /// Removes the action annotation; returns the Canary's new resourceVersion.
     func clearAction(_ canary: Canary) async throws -> String? {
         try await kube.mergePatch(
-            "\(KubeAccess.canaries(canary.metadata.namespace ?? "default"))/\(canary.metadata.name ?? "")",
+            KubeAccess.canaries(canary.metadata.namespace ?? "default", canary.metadata.name ?? ""),
             ["metadata": ["annotations": .object([ReleaseAction.annotation: .null])]]
         )["metadata", "resourceVersion"]?.stringValue
     }

@@ -47,8 +47,15 @@ struct TrafficSplitRouter: Router {
     let workload: Workload
     let version: String
 
-    var collection: String { "/apis/split.smi-spec.io/\(version)/namespaces/\(workload.namespace)/trafficsplits" }
-    var path: String { "\(collection)/\(workload.apexName)" }
+    var collection: String {
+        APIPath.collection(
+            group: "split.smi-spec.io",
+            version: version,
+            plural: "trafficsplits",
+            namespace: workload.namespace
+        )
+    }
+    var path: String { "\(collection)/\(APIPath.segment(workload.apexName))" }
 
     func weight(_ value: Int) -> JSONValue { version == "v1alpha1" ? .string(String(value)) : .int(Int64(value)) }
 
@@ -124,9 +131,14 @@ struct HTTPRouteRouter: Router {
     let version: String
 
     var collection: String {
-        "/apis/gateway.networking.k8s.io/\(version)/namespaces/\(workload.namespace)/httproutes"
+        APIPath.collection(
+            group: "gateway.networking.k8s.io",
+            version: version,
+            plural: "httproutes",
+            namespace: workload.namespace
+        )
     }
-    var path: String { "\(collection)/\(workload.apexName)" }
+    var path: String { "\(collection)/\(APIPath.segment(workload.apexName))" }
     var primaryService: String { "\(workload.apexName)-primary" }
     var canaryService: String { "\(workload.apexName)-canary" }
     var port: JSONValue { .int(Int64(workload.canary.spec.service?.port ?? 80)) }

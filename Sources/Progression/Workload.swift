@@ -37,14 +37,14 @@ struct Workload {
                     + "(set spec.targetRef.kind: Deployment)"
             )
         }
-        guard let target = try await kube.get("\(KubeAccess.deployments(namespace))/\(targetName)") else {
+        guard let target = try await kube.get(KubeAccess.deployments(namespace, targetName)) else {
             throw ReleaseError("\(canary.spec.targetRef.kind ?? "Deployment") \(targetName).\(namespace) not found")
         }
         return target
     }
 
     func primary() async throws -> JSONValue? {
-        try await kube.get("\(KubeAccess.deployments(namespace))/\(primaryName)")
+        try await kube.get(KubeAccess.deployments(namespace, primaryName))
     }
 
     func selector(of target: JSONValue) throws -> (key: String, value: String) {
@@ -272,13 +272,13 @@ struct Workload {
         if let primary = try await primary(), let old = primary["spec", "template"] {
             if let diff = MergePatch.diff(from: old, to: template) { patch.setMember(["spec", "template"], diff) }
         }
-        _ = try await kube.mergePatch("\(KubeAccess.deployments(namespace))/\(primaryName)", patch)
+        _ = try await kube.mergePatch(KubeAccess.deployments(namespace, primaryName), patch)
     }
 
     /// Sets the target's replicas.
     func scaleTarget(_ replicas: Int64) async throws {
         _ = try await kube.mergePatch(
-            "\(KubeAccess.deployments(namespace))/\(targetName)",
+            KubeAccess.deployments(namespace, targetName),
             ["spec": ["replicas": .int(replicas)]]
         )
     }
@@ -366,7 +366,7 @@ struct Workload {
                 "apiVersion": "v1", "kind": "Service", "metadata": metadata,
                 "spec": ["type": "ClusterIP", "selector": [label.key: .string(selectorValue)], "ports": .array(ports)],
             ]
-            let path = "\(KubeAccess.services(namespace))/\(name)"
+            let path = KubeAccess.services(namespace, name)
             let existing = try await kube.get(path)
             if let existing, !isOwned(existing) {
                 // A Service the Canary did not create (the user's own apex): only its selector and ports are taken
@@ -425,7 +425,7 @@ struct Workload {
         if let kind = canary.spec.targetRef.kind, kind != "Deployment" {
             return .nothingToRevert("\(kind) targets are not released by Fledge")
         }
-        guard let target = try await kube.get("\(KubeAccess.deployments(namespace))/\(targetName)") else {
+        guard let target = try await kube.get(KubeAccess.deployments(namespace, targetName)) else {
             return .nothingToRevert("Deployment \(targetName).\(namespace) not found")
         }
         guard let label = ReleaseRules.selectorLabel(of: target) else {
@@ -453,7 +453,7 @@ struct Workload {
         } catch let error as KubeAPIError where error.reason == .notFound {
             // No traffic object (never initialised, or already gone): nothing routes to the primary through it.
         }
-        let path = "\(KubeAccess.services(namespace))/\(apexName)"
+        let path = KubeAccess.services(namespace, apexName)
         if let apex = try await kube.get(path), !isOwned(apex) {
             var selector: JSONValue = [label.key: .string(label.value)]
             if let applied = apex["metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration"]?
@@ -496,7 +496,7 @@ struct Workload {
     /// A copy of the target's HPA for the primary, when the Canary names one.
     func reconcilePrimaryHPA() async throws {
         guard let reference = canary.spec.autoscalerRef, reference.kind == "HorizontalPodAutoscaler" else { return }
-        guard let hpa = try await kube.get("\(KubeAccess.hpas(namespace))/\(reference.name)") else {
+        guard let hpa = try await kube.get(KubeAccess.hpas(namespace, reference.name)) else {
             throw ReleaseError("HorizontalPodAutoscaler \(reference.name).\(namespace) not found")
         }
         var spec = hpa["spec"] ?? [:]

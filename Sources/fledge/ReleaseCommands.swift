@@ -3,6 +3,7 @@ import CanaryModel
 import Foundation
 import JSONValue
 import KubeClient
+import KubeModels
 import Logging
 import Progression
 
@@ -34,7 +35,13 @@ struct ReleaseActionCommand {
     static func run(_ action: ReleaseAction, name: String, options: ClusterOptions) async throws {
         let (client, namespace) = try options.connect()
         defer { Task.detached { try? await client.shutdown() } }
-        let path = "/apis/flagger.app/v1beta1/namespaces/\(namespace)/canaries/\(name)"
+        let path = APIPath.object(
+            group: "flagger.app",
+            version: "v1beta1",
+            plural: "canaries",
+            namespace: namespace,
+            name: name
+        )
         do {
             _ = try await client.patch(
                 path,
@@ -90,7 +97,12 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let (client, namespace) = try options.connect()
         defer { Task.detached { try? await client.shutdown() } }
-        let collection = "/apis/flagger.app/v1beta1/namespaces/\(namespace)/canaries"
+        let collection = APIPath.collection(
+            group: "flagger.app",
+            version: "v1beta1",
+            plural: "canaries",
+            namespace: namespace
+        )
         repeat {
             var canaries: [JSONValue]
             do {
@@ -107,7 +119,7 @@ struct StatusCommand: AsyncParsableCommand {
                 let canaryName = canary["metadata", "name"]?.stringValue ?? ""
                 let events =
                     (try? await client.listAll(
-                        "/api/v1/namespaces/\(namespace)/events",
+                        APIPath.collection(group: "", version: "v1", plural: "events", namespace: namespace),
                         fieldSelector: "involvedObject.kind=Canary,involvedObject.name=\(canaryName)"
                     )) ?? []
                 let last = events.max {
