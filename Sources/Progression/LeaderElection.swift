@@ -46,21 +46,31 @@ public struct LeaderElectionConfiguration: Sendable {
 /// Runs a service only while this replica holds the Lease: every replica serves admission, one runs the worker.
 /// A holder that cannot renew within `renewDeadline` stops the service, before the lease expires; another replica takes
 /// over once it has expired (failover within `leaseDuration` plus one retry period).
+///
+/// Whether another replica's lease has expired is judged by this replica's own clock, as client-go does: the time it
+/// first saw the Lease record as it is now, plus the lease duration. The `renewTime` another node wrote is never
+/// compared with the local clock, so clock skew between nodes cannot make two leaders. Give it a KubeClient of its
+/// own, so a flood of other requests cannot hold up a renewal.
 public final class LeaderElector: Service, Sendable {
     let client: KubeClient
     let configuration: LeaderElectionConfiguration
+    let clock: any ReleaseClock
     let leading: @Sendable () async throws -> Void
     let logger: Logger
     private let state = Mutex((isLeader: false, transitions: 0))
+    /// The Lease record last seen (holder, renew time, transitions) and when this replica first saw it.
+    private let observed = Mutex<(record: String, at: Date)?>(nil)
 
     public init(
         client: KubeClient,
         configuration: LeaderElectionConfiguration,
+        clock: any ReleaseClock = ScaledClock(),
         logger: Logger,
         whileLeading: @escaping @Sendable () async throws -> Void
     ) {
         self.client = client
         self.configuration = configuration
+        self.clock = clock
         self.logger = logger
         leading = whileLeading
     }
@@ -68,7 +78,13 @@ public final class LeaderElector: Service, Sendable {
     public var isLeader: Bool { state.withLock { $0.isLeader } }
 
     var path: String {
-        "/apis/coordination.k8s.io/v1/namespaces/\(configuration.namespace)/leases/\(configuration.leaseName)"
+        APIPath.object(
+            group: "coordination.k8s.io",
+            version: "v1",
+            plural: "leases",
+            namespace: configuration.namespace,
+            name: configuration.leaseName
+        )
     }
 
     public func run() async throws {
@@ -87,7 +103,7 @@ public final class LeaderElector: Service, Sendable {
                 logger.info("stopped leading", metadata: ["lease": "\(configuration.leaseName)"])
                 await release()
             } else {
-                try? await Task.sleep(for: configuration.retryPeriod)
+                try? await clock.sleep(for: configuration.retryPeriod)
             }
         }
     }
@@ -101,13 +117,14 @@ public final class LeaderElector: Service, Sendable {
                 }
             }
             group.addTask {
-                var lastRenewal = ContinuousClock.now
+                let clock = self.clock
+                var lastRenewal = clock.now()
                 var wait = self.configuration.renewPeriod
                 while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                    try? await Task.sleep(for: wait)
-                    let deadline = lastRenewal + self.configuration.renewDeadline
+                    try? await clock.sleep(for: wait)
+                    let deadline = lastRenewal.addingTimeInterval(Self.seconds(self.configuration.renewDeadline))
                     // The Lease's renewTime is taken before the request: count the deadline from then too.
-                    let attempted = ContinuousClock.now
+                    let attempted = clock.now()
                     switch await self.renew(before: deadline) {
                     case .renewed:
                         lastRenewal = attempted
@@ -116,14 +133,15 @@ public final class LeaderElector: Service, Sendable {
                         self.logger.warning("lost the lease to another replica")
                         return
                     case .failed:
-                        if ContinuousClock.now >= deadline {
+                        let left = deadline.timeIntervalSince(clock.now())
+                        if left <= 0 {
                             self.logger.warning(
                                 "lost the lease: not renewed within the renew deadline",
                                 metadata: ["renewDeadline": "\(self.configuration.renewDeadline)"]
                             )
                             return
                         }
-                        wait = min(self.configuration.retryPeriod, deadline - ContinuousClock.now)
+                        wait = min(self.configuration.retryPeriod, .milliseconds(Int64(left * 1000)))
                     }
                 }
             }
@@ -136,19 +154,25 @@ public final class LeaderElector: Service, Sendable {
 
     /// One renewal, abandoned at `deadline` (a request hanging on a partitioned network must not keep a leader
     /// leading past its renew deadline).
-    func renew(before deadline: ContinuousClock.Instant) async -> Renewal {
-        await withTaskGroup(of: Renewal?.self) { group in
+    func renew(before deadline: Date) async -> Renewal {
+        let left = deadline.timeIntervalSince(clock.now())
+        guard left > 0 else { return .failed }
+        return await withTaskGroup(of: Renewal?.self) { group in
             group.addTask {
                 do { return try await self.tryAcquireOrRenew() ? .renewed : .heldByAnother } catch { return .failed }
             }
             group.addTask {
-                try? await Task.sleep(until: deadline, clock: .continuous)
+                try? await self.clock.sleep(for: .milliseconds(Int64(left * 1000)))
                 return nil
             }
             let first = await group.next() ?? nil
             group.cancelAll()
             return first ?? .failed
         }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     static func microTime(_ date: Date) -> String {
@@ -168,7 +192,7 @@ public final class LeaderElector: Service, Sendable {
 
     /// Takes the lease when free or expired, renews it when held; false when another replica holds it.
     func tryAcquireOrRenew() async throws -> Bool {
-        let now = Date()
+        let now = clock.now()
         let seconds = Int64(configuration.leaseDuration.components.seconds)
         guard let lease = try await client.getIfPresent(path) else {
             let created: JSONValue = [
@@ -182,7 +206,12 @@ public final class LeaderElector: Service, Sendable {
             ]
             do {
                 _ = try await client.create(
-                    "/apis/coordination.k8s.io/v1/namespaces/\(configuration.namespace)/leases",
+                    APIPath.collection(
+                        group: "coordination.k8s.io",
+                        version: "v1",
+                        plural: "leases",
+                        namespace: configuration.namespace
+                    ),
                     created
                 )
                 return true
@@ -191,9 +220,18 @@ public final class LeaderElector: Service, Sendable {
             }
         }
         let holder = lease["spec", "holderIdentity"]?.stringValue ?? ""
-        let renewed = Self.parse(lease["spec", "renewTime"]?.stringValue) ?? .distantPast
-        let duration = Double(lease["spec", "leaseDurationSeconds"]?.intValue ?? seconds)
-        let expired = now.timeIntervalSince(renewed) > duration
+        let record = [
+            holder, lease["spec", "renewTime"]?.stringValue ?? "", lease["spec", "acquireTime"]?.stringValue ?? "",
+            String(lease["spec", "leaseTransitions"]?.intValue ?? 0),
+        ].joined(separator: "|")
+        // Expiry by this replica's clock: the lease expires a lease duration after the record last changed here
+        // (a duration written by another replica is clamped, so a hostile one neither traps nor holds forever).
+        let firstSeen = observed.withLock { observed in
+            if observed?.record != record { observed = (record, now) }
+            return observed?.at ?? now
+        }
+        let duration = Double(min(max(lease["spec", "leaseDurationSeconds"]?.intValue ?? seconds, 1), 3600))
+        let expired = now.timeIntervalSince(firstSeen) > duration
         guard holder == configuration.identity || holder.isEmpty || expired else { return false }
         var updated = lease
         updated.setMember(["spec", "holderIdentity"], .string(configuration.identity))

@@ -34,11 +34,13 @@ public struct ScaledClock: ReleaseClock {
     }
 }
 
-/// A clock tests move by hand: `sleep` returns once ``advance(by:)`` has moved time past its deadline.
+/// A clock tests move by hand: `sleep` returns once ``advance(by:)`` has moved time past its deadline, or at once when
+/// its task is cancelled.
 public final class ManualClock: ReleaseClock {
     struct State {
         var now: Date
-        var sleepers: [(deadline: Date, continuation: CheckedContinuation<Void, Never>)] = []
+        var nextID = 0
+        var sleepers: [Int: (deadline: Date, continuation: CheckedContinuation<Void, Never>)] = [:]
     }
 
     private let state: Mutex<State>
@@ -49,28 +51,39 @@ public final class ManualClock: ReleaseClock {
 
     public func now() -> Date { state.withLock { $0.now } }
 
+    /// How many sleeps are waiting for the clock to move.
+    public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+
     public func advance(by duration: Duration) {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         let due = state.withLock { state in
             state.now = state.now.addingTimeInterval(seconds)
             let now = state.now
-            let due = state.sleepers.filter { $0.deadline <= now }
-            state.sleepers.removeAll { $0.deadline <= now }
-            return due
+            let due = state.sleepers.filter { $0.value.deadline <= now }
+            for id in due.keys { state.sleepers[id] = nil }
+            return due.values.map(\.continuation)
         }
-        for sleeper in due { sleeper.continuation.resume() }
+        for continuation in due { continuation.resume() }
     }
 
     public func sleep(for duration: Duration) async throws {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        await withCheckedContinuation { continuation in
-            let resumeNow = state.withLock { state in
-                let deadline = state.now.addingTimeInterval(seconds)
-                if seconds <= 0 { return true }
-                state.sleepers.append((deadline, continuation))
-                return false
+        let id = state.withLock { state in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    if seconds <= 0 || Task.isCancelled { return true }
+                    state.sleepers[id] = (state.now.addingTimeInterval(seconds), continuation)
+                    return false
+                }
+                if resumeNow { continuation.resume() }
             }
-            if resumeNow { continuation.resume() }
+        } onCancel: {
+            let sleeper = state.withLock { $0.sleepers.removeValue(forKey: id) }
+            sleeper?.continuation.resume()
         }
         try Task.checkCancellation()
     }

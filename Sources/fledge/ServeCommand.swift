@@ -142,6 +142,7 @@ struct ServeCommand: AsyncParsableCommand {
             )
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
+        var electionClients: [KubeClient] = []
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         if let client, !noWorker {
             let worker = ProgressionWorker(
@@ -167,8 +168,11 @@ struct ServeCommand: AsyncParsableCommand {
                 logger: logger
             )
             let identity = ProcessInfo.processInfo.environment["POD_NAME"] ?? ProcessInfo.processInfo.hostName
+            // A client of its own: the worker's and the admission gate's requests never queue ahead of a renewal.
+            let electionClient = try await connect(logger: logger)
+            electionClients.append(electionClient)
             let elector = LeaderElector(
-                client: client,
+                client: electionClient,
                 configuration: LeaderElectionConfiguration(
                     namespace: leaderElectionNamespace ?? ProcessInfo.processInfo.environment["POD_NAMESPACE"]
                         ?? "fledge-system",
@@ -200,6 +204,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await group.run()
         try await http.shutdown()
         try await client?.shutdown()
+        for electionClient in electionClients { try await electionClient.shutdown() }
         logger.info("stopped")
     }
 

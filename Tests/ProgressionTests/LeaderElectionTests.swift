@@ -4,10 +4,11 @@ import Foundation
 import JSONValue
 import KubeClient
 import Logging
-import Progression
 import ServiceLifecycle
 import Synchronization
 import Testing
+
+@testable import Progression
 
 @Suite("Leader election through a Lease", .serialized)
 struct LeaderElectionTests {
@@ -138,6 +139,50 @@ struct LeaderElectionTests {
             #expect(!both, "two leaders at once")
             try await firstReplica.stop()
             try await secondReplica.stop()
+        }
+    }
+
+    @Test("a lease another node keeps renewing is not taken however far its clock is behind ours")
+    func clockSkew() async throws {
+        try await withCluster { fixture in
+            try await fixture.namespace("fledge-system")
+            let clock = ManualClock()
+            let leases = "/apis/coordination.k8s.io/v1/namespaces/fledge-system/leases"
+            // The other node's clock runs an hour behind: every renewTime it writes looks stale to us.
+            func renewTime(_ offset: Int) -> JSONValue {
+                .string(LeaderElector.microTime(clock.now().addingTimeInterval(Double(offset - 3600))))
+            }
+            _ = try await fixture.client.create(
+                leases,
+                [
+                    "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                    "metadata": ["name": "fledge-leader", "namespace": "fledge-system"],
+                    "spec": ["holderIdentity": "other", "leaseDurationSeconds": 12, "renewTime": renewTime(0)],
+                ]
+            )
+            let elector = LeaderElector(
+                client: fixture.client,
+                configuration: LeaderElectionConfiguration(namespace: "fledge-system", identity: "me"),
+                clock: clock,
+                logger: Logger(label: "election") { _ in SwiftLogNoOpLogHandler() },
+                whileLeading: {}
+            )
+            #expect(try await elector.tryAcquireOrRenew() == false, "first sight: the lease is held")
+            for step in 1...3 {
+                // The holder renews every 10 s of our time: the record changes, so it stays held.
+                clock.advance(by: .seconds(10))
+                var lease = try await fixture.client.get("\(leases)/fledge-leader")
+                lease.setMember(["spec", "renewTime"], renewTime(step * 10))
+                _ = try await fixture.client.update("\(leases)/fledge-leader", lease)
+                #expect(try await elector.tryAcquireOrRenew() == false, "renewed \(step) times: still held")
+            }
+            // The holder stops renewing: 12 s of our own time after we last saw the record change, it is ours.
+            clock.advance(by: .seconds(11))
+            #expect(try await elector.tryAcquireOrRenew() == false)
+            clock.advance(by: .seconds(2))
+            #expect(try await elector.tryAcquireOrRenew() == true)
+            let lease = try await fixture.client.get("\(leases)/fledge-leader")
+            #expect(lease["spec", "holderIdentity"] == "me")
         }
     }
 }
