@@ -11,6 +11,10 @@ import ServiceLifecycle
 /// Canary informer sees at once (the time makes a hint for a template seen before a change too). The API server
 /// sends a Deployment's review to any replica, so without this a release reviewed by a non-leader would start only
 /// at the Canary's next interval.
+///
+/// It reads nothing: the leader waits for the template to be stored. Forwards for one Deployment run one at a time
+/// (a burst keeps only the newest), and at most 16 Deployments at once, so a flood of reviews costs the API server
+/// little.
 public final class HintForwarder: Service, Sendable {
     /// The annotation a forwarded hint sets on the Canary; the worker runs the Canary when its value changes.
     public static let annotation = "fledge.dev/release-hint"
@@ -19,12 +23,21 @@ public final class HintForwarder: Service, Sendable {
     let hints: ReleaseHints
     let isLeader: @Sendable () -> Bool
     let logger: Logger
+    let clock: any ReleaseClock
+    let pending = Coalescer<ReleaseHint>(limit: 16)
 
     /// - Parameter isLeader: whether this replica runs the worker now (its hints need no forwarding).
-    public init(client: KubeClient, hints: ReleaseHints, isLeader: @escaping @Sendable () -> Bool, logger: Logger) {
+    public init(
+        client: KubeClient,
+        hints: ReleaseHints,
+        isLeader: @escaping @Sendable () -> Bool,
+        clock: any ReleaseClock = ScaledClock(),
+        logger: Logger
+    ) {
         self.client = client
         self.hints = hints
         self.isLeader = isLeader
+        self.clock = clock
         self.logger = logger
     }
 
@@ -34,7 +47,9 @@ public final class HintForwarder: Service, Sendable {
             group.addTask {
                 await withDiscardingTaskGroup { forwards in
                     for await hint in stream where !self.isLeader() {
-                        forwards.addTask { await self.forward(hint) }
+                        let key = "\(hint.namespace)/\(hint.name)"
+                        guard self.pending.submit(key, hint) else { continue }
+                        forwards.addTask { await self.pending.run(key, hint) { await self.forward($0) } }
                     }
                 }
             }
@@ -43,18 +58,30 @@ public final class HintForwarder: Service, Sendable {
         }
     }
 
+    /// The annotation's value for a hint: the template hash and the time it was forwarded.
+    static func annotationValue(templateHash: String, at date: Date) -> String {
+        "\(templateHash)/\(UInt64(max(date.timeIntervalSince1970, 0) * 1e9))"
+    }
+
+    /// The template hash of an annotation value, when it is one this forwarder wrote.
+    static func templateHash(ofAnnotation value: String) -> String? {
+        let parts = value.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].count == 16,
+            parts[0].utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+        else { return nil }
+        return String(parts[0])
+    }
+
     func forward(_ hint: ReleaseHint) async {
-        // After the write is stored: the leader's tick must see the new template.
-        _ = await hint.awaitTemplate(client: client)
         for canary in hint.canaries {
             do {
                 _ = try await client.patch(
-                    "\(KubeAccess.canaries(hint.namespace))/\(canary)",
+                    KubeAccess.canaries(hint.namespace, canary),
                     [
                         "metadata": [
                             "annotations": [
                                 .init(stringLiteral: Self.annotation): .string(
-                                    "\(hint.templateHash)/\(UInt64(Date().timeIntervalSince1970 * 1e9))"
+                                    Self.annotationValue(templateHash: hint.templateHash, at: clock.now())
                                 )
                             ]
                         ]
@@ -73,20 +100,23 @@ public final class HintForwarder: Service, Sendable {
 }
 
 extension ReleaseHint {
-    /// Waits until the Deployment carries the hint's template, reading it every 25 ms for at most 2 s of real time.
+    /// Waits until the Deployment carries the hint's template: reads it at once, then after 25, 50, 100, … ms of
+    /// `clock`'s time, at most 8 reads (about 3 s).
     ///
     /// The admission gate publishes a hint while the API server has not yet stored the write it is reviewing; a tick
     /// that read the old template would find nothing new. A write refused after admission never shows its template;
     /// the wait then just ends. Returns how many reads it took.
-    func awaitTemplate(client: KubeClient) async -> Int {
-        let path = "\(KubeAccess.deployments(namespace))/\(name)"
-        let started = ContinuousClock.now
+    func awaitTemplate(client: KubeClient, clock: any ReleaseClock) async -> Int {
+        let path = KubeAccess.deployments(namespace, name)
         var reads = 0
-        while ContinuousClock.now - started < .seconds(2), !Task.isCancelled {
+        var pause = Duration.milliseconds(25)
+        while reads < 8, !Task.isCancelled {
             reads += 1
             guard let deployment = try? await client.getIfPresent(path) else { break }
             if PodTemplateHash.ofWorkload(deployment) == templateHash { break }
-            try? await Task.sleep(for: .milliseconds(25))
+            guard reads < 8 else { break }
+            try? await clock.sleep(for: pause)
+            pause *= 2
         }
         return reads
     }

@@ -24,6 +24,8 @@ public final class ProgressionWorker: Service, Sendable {
     let runningTicks = Mutex(0)
     /// The last forwarded hint seen on each Canary (``HintForwarder``).
     let forwardedHints = Mutex<[String: String]>([:])
+    /// Hints being followed, one per Deployment at a time, at most 64 Deployments at once.
+    let following = Coalescer<ReleaseHint>(limit: 64)
 
     public init(
         releaser: Releaser,
@@ -55,7 +57,14 @@ public final class ProgressionWorker: Service, Sendable {
     public func run() async throws {
         let changes = informer.changes()
         let hintStream = hints?.subscribe()
+        // Hints from this replica's admission gate and forwarded ones (the Canary annotation) are followed alike.
+        let (toFollow, follower) = AsyncStream.makeStream(of: ReleaseHint.self, bufferingPolicy: .bufferingNewest(1024))
         await withDiscardingTaskGroup { group in
+            group.addTask {
+                await withDiscardingTaskGroup { following in
+                    for await hint in toFollow { self.submit(hint, in: &following) }
+                }
+            }
             group.addTask { try? await self.informer.run() }
             group.addTask {
                 for await change in changes {
@@ -76,8 +85,26 @@ public final class ProgressionWorker: Service, Sendable {
                             .stringValue,
                             self.forwardedHints.withLock({ $0.updateValue(forwarded, forKey: key) }) != forwarded
                         {
-                            // A hint another replica received (HintForwarder): run now.
-                            self.schedule.schedule(key, at: self.clock.now(), interval: .seconds(60), earliest: true)
+                            // A hint another replica received (HintForwarder): run once its template is stored.
+                            if let hash = HintForwarder.templateHash(ofAnnotation: forwarded),
+                                let target = change.object["spec", "targetRef", "name"]?.stringValue
+                            {
+                                follower.yield(
+                                    ReleaseHint(
+                                        namespace: change.namespace,
+                                        name: target,
+                                        canaries: [change.name],
+                                        templateHash: hash
+                                    )
+                                )
+                            } else {
+                                self.schedule.schedule(
+                                    key,
+                                    at: self.clock.now(),
+                                    interval: .seconds(60),
+                                    earliest: true
+                                )
+                            }
                             continue
                         }
                         let analysis = (try? JSONValueDecoder().decode(Canary.self, from: change.object))?.spec
@@ -110,17 +137,16 @@ public final class ProgressionWorker: Service, Sendable {
             }
             if let hintStream {
                 group.addTask {
-                    await withDiscardingTaskGroup { hints in
-                        for await hint in hintStream {
-                            if let scope = self.releaser.configuration.namespace, scope != hint.namespace { continue }
-                            hints.addTask { await self.follow(hint) }
-                        }
+                    for await hint in hintStream {
+                        if let scope = self.releaser.configuration.namespace, scope != hint.namespace { continue }
+                        follower.yield(hint)
                     }
                 }
             }
             group.addTask { await self.loop() }
             // Runs until shutdown (or cancellation), then stops every child.
             try? await gracefulShutdown()
+            follower.finish()
             group.cancelAll()
         }
     }
@@ -129,10 +155,18 @@ public final class ProgressionWorker: Service, Sendable {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
+    /// Follows a hint unless one for the same Deployment is being followed (then it runs next, replacing any other
+    /// waiting) or 64 Deployments are.
+    func submit(_ hint: ReleaseHint, in group: inout DiscardingTaskGroup) {
+        let key = Self.key(hint.namespace, hint.name)
+        guard following.submit(key, hint) else { return }
+        group.addTask { await self.following.run(key, hint) { await self.follow($0) } }
+    }
+
     /// Runs the Canaries of a release hint at once, once the hint's template is stored (see
-    /// ``ReleaseHint/awaitTemplate(client:)``).
+    /// ``ReleaseHint/awaitTemplate(client:clock:)``).
     func follow(_ hint: ReleaseHint) async {
-        let attempts = await hint.awaitTemplate(client: client)
+        let attempts = await hint.awaitTemplate(client: client, clock: clock)
         for canary in hint.canaries {
             logger.debug(
                 "release hint",

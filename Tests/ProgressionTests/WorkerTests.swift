@@ -6,10 +6,11 @@ import JSONValue
 import KubeClient
 import Logging
 import Metrics
-import Progression
 import ServiceLifecycle
 import Synchronization
 import Testing
+
+@testable import Progression
 
 @Suite("The progression worker runs releases on its own", .serialized)
 struct WorkerTests {
@@ -160,6 +161,48 @@ struct WorkerTests {
             )
             await group.triggerGracefulShutdown()
             try await task.value
+        }
+    }
+
+    /// A clock whose sleeps return at once, to count what a loop does without waiting.
+    struct InstantClock: ReleaseClock {
+        func now() -> Date { Date(timeIntervalSince1970: 1_767_225_600) }
+        func sleep(for duration: Duration) async throws {}
+    }
+
+    @Test("a forged Deployment review costs at most 8 reads on the leader, and its replays cost nothing")
+    func forgedHints() async throws {
+        // The finding: one forged review made every replica read the Deployment ~80 times (every 25 ms for 2 s),
+        // each replay as many again.
+        let hints = ReleaseHints()
+        let forged = ReleaseHint(
+            namespace: "prod",
+            name: "podinfo",
+            canaries: ["podinfo"],
+            templateHash: "0123456789abcdef"
+        )
+        for _ in 0..<100 { hints.publish(forged) }
+        #expect(hints.publishedCount == 1)
+        #expect(hints.droppedCount == 99)
+
+        let following = Coalescer<ReleaseHint>(limit: 64)
+        var started = 0
+        for index in 0..<100 {
+            var hint = forged
+            hint.templateHash = String(format: "%016x", index)
+            if following.submit("prod/podinfo", hint) { started += 1 }
+        }
+        #expect(started == 1, "one follow per Deployment at a time")
+        #expect(following.next(after: "prod/podinfo")?.templateHash == String(format: "%016x", 99), "then the newest")
+        #expect(following.next(after: "prod/podinfo") == nil)
+        for index in 0..<100 { _ = following.submit("prod/d\(index)", forged) }
+        #expect(following.droppedCount == 36, "at most 64 Deployments followed at once")
+
+        try await withHarness { harness in
+            try await harness.installWorkload()
+            var hint = forged
+            hint.namespace = harness.namespace
+            #expect(await hint.awaitTemplate(client: harness.client, clock: InstantClock()) == 8)
         }
     }
 }
