@@ -119,7 +119,8 @@ extension CanaryValidator {
         if schema.isEmpty { return semantic }
         let semanticFields = Set(semantic.map(\.field))
         let kept = schema.filter { error in
-            !(semanticFields.contains(error.field) && (error.kind == .invalid || error.kind == .tooLong || error.kind == .tooMany))
+            !(semanticFields.contains(error.field)
+                && (error.kind == .invalid || error.kind == .tooLong || error.kind == .tooMany))
         }
         let keptFields = Set(kept.map(\.field))
         return kept + semantic.filter { !keptFields.contains($0.field) }
@@ -142,6 +143,14 @@ struct SemanticChecks {
 
     mutating func run() {
         let provider = checkProvider()
+        if let server = spec.metricsServer {
+            checkOutboundURL(
+                server,
+                at: specPath.child("metricsServer"),
+                allowQuery: false,
+                example: "http://prometheus.monitoring:9090"
+            )
+        }
         checkTarget()
         checkService(provider: provider)
         if let progressDeadline = spec.progressDeadlineSeconds, progressDeadline < 1 {
@@ -288,6 +297,16 @@ struct SemanticChecks {
             checkGatewayMatches(match, at: path.child("match"))
         }
         let apex = service.name ?? spec.targetRef.name
+        if Self.reservedServiceNames.contains(apex) {
+            errors.append(
+                .invalid(
+                    service.name != nil ? path.child("name").description : "spec.targetRef.name",
+                    .string(apex),
+                    "is the API server's own Service name, which the controller would rewrite; set service.name to "
+                        + "your application's Service"
+                )
+            )
+        }
         if let name = service.name {
             if !Self.isDNS1035Label(name) {
                 errors.append(
@@ -329,6 +348,9 @@ struct SemanticChecks {
             )
         }
     }
+
+    /// Service names a Canary may never take as its apex (the controller would rewrite their selector and ports).
+    static let reservedServiceNames: Set<String> = ["kubernetes"]
 
     // MARK: analysis
 
@@ -527,7 +549,7 @@ struct SemanticChecks {
         }
     }
 
-    mutating func checkDuration(_ text: String, at path: FieldPath, minimum: GoDuration?) {
+    mutating func checkDuration(_ text: String, at path: FieldPath, minimum: GoDuration?, maximum: GoDuration? = nil) {
         guard let duration = GoDuration(text) else {
             errors.append(
                 .invalid(
@@ -540,6 +562,8 @@ struct SemanticChecks {
         }
         if duration.nanoseconds <= 0 {
             errors.append(.invalid(path.description, .string(text), "must be longer than 0s"))
+        } else if let maximum, maximum < duration {
+            errors.append(.invalid(path.description, .string(text), "must be at most \(maximum)"))
         } else if let minimum, duration < minimum {
             errors.append(
                 .invalid(
@@ -616,21 +640,24 @@ struct SemanticChecks {
             }
             if webhook.url.isEmpty {
                 errors.append(.required(here.child("url").description, "e.g. http://flagger-loadtester.test/"))
-            } else if !Self.isAbsoluteHTTPURL(webhook.url) {
-                errors.append(
-                    .invalid(
-                        here.child("url").description,
-                        .string(webhook.url),
-                        "must be an absolute http or https URL such as http://flagger-loadtester.test/"
-                    )
+            } else {
+                checkOutboundURL(
+                    webhook.url,
+                    at: here.child("url"),
+                    allowQuery: true,
+                    example: "http://flagger-loadtester.test/"
                 )
             }
             if let timeout = webhook.timeout {
-                checkDuration(timeout, at: here.child("timeout"), minimum: nil)
+                checkDuration(timeout, at: here.child("timeout"), minimum: nil, maximum: CanaryLimits.webhookTimeout)
             }
-            if let retries = webhook.retries, retries < 0 {
+            if let retries = webhook.retries, !(0...CanaryLimits.webhookRetries).contains(retries) {
                 errors.append(
-                    .invalid(here.child("retries").description, .int(Int64(retries)), "must be 0 or more")
+                    .invalid(
+                        here.child("retries").description,
+                        .int(Int64(retries)),
+                        "must be between 0 and \(CanaryLimits.webhookRetries)"
+                    )
                 )
             }
         }
@@ -669,6 +696,20 @@ struct SemanticChecks {
         }
     }
 
+    /// A URL the worker will call: parsed by ``OutboundURL``'s rules; link-local, metadata and unspecified hosts
+    /// refused, loopback a warning (in a cluster it is the controller's own pod).
+    mutating func checkOutboundURL(_ text: String, at path: FieldPath, allowQuery: Bool, example: String) {
+        do {
+            let url = try OutboundURL(text, allowQuery: allowQuery)
+            try OutboundPolicy.local.check(url)
+            if url.hostClass == .loopback {
+                warnings.append("\(path): \(url.host) is the controller's own pod in a cluster; name a Service")
+            }
+        } catch {
+            errors.append(.invalid(path.description, .string(text), "\(error.message); e.g. \(example)"))
+        }
+    }
+
     // MARK: syntax helpers
 
     static func isDNS1123Label(_ name: String) -> Bool {
@@ -703,75 +744,5 @@ struct SemanticChecks {
         guard !bytes.isEmpty, bytes.count <= 15, isLabel(bytes, startsWithLetter: false) else { return false }
         guard !name.contains("--") else { return false }
         return bytes.contains { (97...122).contains($0) }
-    }
-
-    /// Whether `text` is an absolute `http` or `https` URL with a host and, if given, a port in 1–65535.
-    static func isAbsoluteHTTPURL(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { isAbsoluteHTTPURL(bytes: $0) }
-    }
-
-    /// `http://` or `https://` (any case), then an authority whose host is a name, an IPv4 address or a bracketed
-    /// IPv6 address, with an optional port 1–65535; no spaces anywhere.
-    static func isAbsoluteHTTPURL(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        func hasPrefix(_ prefix: StaticString) -> Bool {
-            guard bytes.count >= prefix.utf8CodeUnitCount else { return false }
-            return prefix.withUTF8Buffer { expected in
-                // ASCII case-insensitive for letters; the prefixes' other bytes (':' and '/') already have bit 0x20.
-                expected.indices.allSatisfy { bytes[$0] | 0x20 == expected[$0] }
-            }
-        }
-        let start: Int
-        if hasPrefix("https://") {
-            start = 8
-        } else if hasPrefix("http://") {
-            start = 7
-        } else {
-            return false
-        }
-        guard !bytes.contains(UInt8(ascii: " ")) else { return false }
-        var end = start
-        while end < bytes.count, bytes[end] != UInt8(ascii: "/"), bytes[end] != UInt8(ascii: "?"),
-            bytes[end] != UInt8(ascii: "#")
-        {
-            end += 1
-        }
-        // user:password@ before the host.
-        var hostStart = start
-        for index in start..<end where bytes[index] == UInt8(ascii: "@") { hostStart = index + 1 }
-        var hostEnd = end
-        var portStart: Int?
-        if hostStart < end, bytes[hostStart] == UInt8(ascii: "[") {
-            guard let close = (hostStart..<end).first(where: { bytes[$0] == UInt8(ascii: "]") }) else { return false }
-            if close + 1 < end {
-                guard bytes[close + 1] == UInt8(ascii: ":") else { return false }
-                portStart = close + 2
-            }
-            hostStart += 1
-            hostEnd = close
-        } else if let colon = (hostStart..<end).first(where: { bytes[$0] == UInt8(ascii: ":") }) {
-            hostEnd = colon
-            portStart = colon + 1
-        }
-        guard hostStart < hostEnd else { return false }
-        for index in hostStart..<hostEnd {
-            let byte = bytes[index]
-            let allowed =
-                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
-                || byte == UInt8(ascii: ":") || byte >= 0x80
-            guard allowed else { return false }
-        }
-        if let portStart {
-            let digits = end - portStart
-            guard digits >= 1, digits <= 5 else { return false }
-            var number = 0
-            for index in portStart..<end {
-                guard (0x30...0x39).contains(bytes[index]) else { return false }
-                number = number * 10 + Int(bytes[index] - 0x30)
-            }
-            guard (1...65535).contains(number) else { return false }
-        }
-        return true
     }
 }

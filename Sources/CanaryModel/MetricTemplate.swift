@@ -73,3 +73,36 @@ public struct AlertProviderSpec: Codable, Sendable, Hashable, PreservesUnknownFi
 
     public enum CodingKeys: String, CodingKey, CaseIterable { case type, channel, username, address, proxy, secretRef }
 }
+
+/// Whether a Canary may use a MetricTemplate or an AlertProvider of another namespace.
+///
+/// The referenced object's owner opts in with the annotation `fledge.dev/cross-namespace-refs`: `*` for every
+/// namespace, or a comma-separated list of namespaces. Without it, a Canary in namespace A could send B's
+/// credentials to an address A chose, or page B's channel. (Flagger allows every reference unless
+/// `-no-cross-namespace-refs`; Fledge keeps that flag too, which refuses them all.)
+public enum CrossNamespaceOptIn {
+    /// The opt-in annotation.
+    public static let annotation = "fledge.dev/cross-namespace-refs"
+
+    /// Why a Canary in `namespace` may not use `object` (a MetricTemplate or AlertProvider named `kind`), or nil
+    /// when it may.
+    public static func refusal(
+        kind: String,
+        name: String,
+        objectNamespace: String,
+        annotations: [String: String]?,
+        from namespace: String,
+        allowed: Bool = true
+    ) -> String? {
+        guard objectNamespace != namespace else { return nil }
+        guard allowed else {
+            return "\(kind) \(name).\(objectNamespace) is in another namespace and cross-namespace references are "
+                + "disabled (--no-cross-namespace-refs); use one in \(namespace)"
+        }
+        let value = annotations?[annotation] ?? ""
+        let namespaces = value.split(separator: ",").map { String($0.filter { $0 != " " }) }
+        if namespaces.contains("*") || namespaces.contains(namespace) { return nil }
+        return "\(kind) \(name).\(objectNamespace) does not allow references from namespace \(namespace); its owner "
+            + "can annotate it \(annotation): \"\(namespace)\" (or \"*\")"
+    }
+}

@@ -57,6 +57,7 @@ public final class KubeAccess: Sendable {
         _ collection: String,
         name: String,
         _ desired: JSONValue,
+        checkExisting: (JSONValue) throws -> Void = { _ in },
         same: (JSONValue, JSONValue) -> Bool
     ) async throws
         -> JSONValue
@@ -66,6 +67,7 @@ public final class KubeAccess: Sendable {
             name: name,
             desired,
             existing: try await get("\(collection)/\(APIPath.segment(name))"),
+            checkExisting: checkExisting,
             same: same
         )
     }
@@ -77,6 +79,7 @@ public final class KubeAccess: Sendable {
         name: String,
         _ desired: JSONValue,
         existing: JSONValue?,
+        checkExisting: (JSONValue) throws -> Void = { _ in },
         same: (JSONValue, JSONValue) -> Bool
     ) async throws
         -> JSONValue
@@ -87,6 +90,9 @@ public final class KubeAccess: Sendable {
             attempt += 1
             do {
                 if let current {
+                    // An object found (or created meanwhile by someone else) is updated only when the caller
+                    // accepts it: the worker never adopts what it did not create.
+                    try checkExisting(current)
                     if same(current, desired) { return current }
                     var merged = desired
                     merged.setMember(["metadata", "resourceVersion"], current["metadata", "resourceVersion"])

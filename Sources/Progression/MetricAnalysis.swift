@@ -66,9 +66,12 @@ public enum MetricAnalysis {
         metric: CanaryMetric,
         target: String,
         namespace: String,
-        provider: String = "linkerd"
+        provider: String = "linkerd",
+        showingAnswer: Bool = true
     ) -> String {
         let noValues = error.kind == .noValues
+        let isTemplateError = error.kind == .template
+        let error = showingAnswer ? error.messageWithAnswer : error.message
         switch source(of: metric) {
         case .builtin, nil:
             if noValues {
@@ -81,7 +84,7 @@ public enum MetricAnalysis {
             return "Prometheus query failed for \(metric.name): \(error)"
         case .template(let reference):
             if noValues { return "Halt advancement no values found for custom metric: \(metric.name): \(error)" }
-            if error.kind == .template {
+            if isTemplateError {
                 return
                     "Metric template \(reference.name).\(reference.namespace ?? namespace) query render error: \(error)"
             }

@@ -20,6 +20,8 @@ public final class ProgressionWorker: Service, Sendable {
     let schedule = Schedule()
     /// How many Canaries tick at the same time.
     let concurrency: Int
+    /// How many of those may be in one namespace.
+    let perNamespace: Int
     /// How many ticks run now.
     let runningTicks = Mutex(0)
     /// The last forwarded hint seen on each Canary (``HintForwarder``).
@@ -33,6 +35,7 @@ public final class ProgressionWorker: Service, Sendable {
         hints: ReleaseHints?,
         clock: any ReleaseClock,
         concurrency: Int = 32,
+        perNamespace: Int? = nil,
         logger: Logger
     ) {
         self.releaser = releaser
@@ -46,6 +49,8 @@ public final class ProgressionWorker: Service, Sendable {
         self.hints = hints
         self.clock = clock
         self.concurrency = max(concurrency, 1)
+        // A quarter of the slots by default: one namespace's slow ticks leave the others three quarters.
+        self.perNamespace = max(perNamespace ?? concurrency / 4, 1)
         self.logger = logger
     }
 
@@ -190,7 +195,7 @@ public final class ProgressionWorker: Service, Sendable {
                     await schedule.waker.signalled()
                     continue
                 }
-                let (due, next) = schedule.takeDue(now: clock.now(), limit: free)
+                let (due, next) = schedule.takeDue(now: clock.now(), limit: free, perNamespace: perNamespace)
                 if !due.isEmpty {
                     runningTicks.withLock { $0 += due.count }
                     for entry in due {
@@ -208,10 +213,45 @@ public final class ProgressionWorker: Service, Sendable {
         }
     }
 
+    /// One tick, cancelled when it runs longer than the configured tick timeout (it runs again at its next
+    /// interval; all its state is in the Canary's status).
+    func tickWithDeadline(namespace: String, name: String) async -> TickOutcome {
+        let timeout = releaser.configuration.tickTimeout
+        let outcome = await Self.withDeadline(timeout, clock: clock) {
+            await self.releaser.tick(namespace: namespace, name: name)
+        }
+        guard let outcome else {
+            logger.warning(
+                "tick cancelled: it ran longer than the tick timeout \(timeout); it runs again at its next interval",
+                metadata: ["canary": "\(name).\(namespace)"]
+            )
+            return .idle
+        }
+        return outcome
+    }
+
+    /// `work`'s result, or nil when `timeout` of `clock`'s time passed first (then `work` is cancelled and awaited).
+    static func withDeadline<T: Sendable>(
+        _ timeout: Duration,
+        clock: any ReleaseClock,
+        _ work: @escaping @Sendable () async -> T
+    ) async -> T? {
+        await withTaskGroup(of: T?.self) { group in
+            group.addTask { await work() }
+            group.addTask {
+                try? await clock.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
     func run(_ entry: Schedule.Entry) async {
         let parts = entry.key.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { return }
-        let outcome = await releaser.tick(namespace: parts[0], name: parts[1])
+        let outcome = await tickWithDeadline(namespace: parts[0], name: parts[1])
         let again = schedule.finished(entry.key)
         guard outcome != .gone else { return }
         if again {

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CanaryModel
 import Foundation
 import JSONValue
 import NIOCore
@@ -54,16 +55,25 @@ public struct MetricQueryError: Error, Sendable, Hashable, CustomStringConvertib
 
     /// The class of failure.
     public var kind: Kind
-    /// A one-line human description; for ``Kind-swift.enum/http`` it carries the status and the body text.
+    /// A one-line human description, without the text of the answer (see ``answer``).
     public var message: String
     /// The HTTP status for ``Kind-swift.enum/http`` errors.
     public var statusCode: Int?
+    /// An excerpt of the answer that explains the failure, kept apart so it reaches Events only where allowed.
+    public var answer: String?
 
     /// Creates an error of `kind` described by `message`.
-    public init(_ kind: Kind, _ message: String, statusCode: Int? = nil) {
+    public init(_ kind: Kind, _ message: String, statusCode: Int? = nil, answer: String? = nil) {
         self.kind = kind
         self.message = message
         self.statusCode = statusCode
+        self.answer = answer
+    }
+
+    /// The message with the answer's excerpt, for logs and where answers may be shown.
+    public var messageWithAnswer: String {
+        guard let answer, !answer.isEmpty else { return message }
+        return "\(message): \(answer)"
     }
 
     /// Flagger's `ErrNoValuesFound`.
@@ -122,8 +132,11 @@ public final class PrometheusClient: Sendable {
     /// - Throws: ``MetricQueryError``; ``MetricQueryError/noValuesFound`` when the answer holds no usable sample.
     public func query(_ promQL: String) async throws(MetricQueryError) -> Double {
         let compacted = Self.compact(promQL)
-        guard let url = Self.queryURL(address: address, query: compacted) else {
-            throw MetricQueryError(.unreachable, "prometheus address \(address) is not a valid URL")
+        let url: String
+        do {
+            url = try Self.queryURL(address: address, query: compacted)
+        } catch {
+            throw MetricQueryError(.unreachable, "prometheus address \(address) is not allowed: \(error.message)")
         }
         var request = HTTPClientRequest(url: url)
         request.method = .GET
@@ -156,8 +169,9 @@ public final class PrometheusClient: Sendable {
         if status.code >= 400 {
             throw MetricQueryError(
                 .http,
-                "error response: \(status.code) \(status.reasonPhrase): \(HTTPText.excerpt(text))",
-                statusCode: Int(status.code)
+                "error response: \(status.code) \(status.reasonPhrase)",
+                statusCode: Int(status.code),
+                answer: HTTPText.excerpt(text)
             )
         }
         return try Self.value(fromResponse: text)
@@ -182,32 +196,11 @@ public final class PrometheusClient: Sendable {
         return result
     }
 
-    /// The query URL for `query` (already compacted) against `address`, or `nil` for an address that is not an
-    /// `http(s)://` URL with a host.
-    static func queryURL(address: String, query: String) -> String? {
-        var base = address.trimmingCharacters(in: .whitespaces)
-        guard let schemeEnd = base.range(of: "://") else { return nil }
-        let scheme = base[..<schemeEnd.lowerBound].lowercased()
-        guard scheme == "http" || scheme == "https", !base[schemeEnd.upperBound...].isEmpty else { return nil }
-        while base.hasSuffix("/") { base.removeLast() }
-        return base + "/api/v1/query?query=" + percentEncode(query)
-    }
-
-    /// Percent-encodes everything but RFC 3986's unreserved characters, so the server decodes the query exactly.
-    static func percentEncode(_ text: String) -> String {
-        var result = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                result.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = String(byte, radix: 16, uppercase: true)
-                result += byte < 16 ? "%0\(hex)" : "%\(hex)"
-            }
-        }
-        return result
+    /// The query URL for `query` (already compacted) against `address`: the address parsed as an ``OutboundURL``
+    /// (no query or fragment of its own, so nothing can be smuggled past `/api/v1/query`), its path kept as a prefix.
+    static func queryURL(address: String, query: String) throws(OutboundURLError) -> String {
+        let base = try OutboundURL(address.trimmingCharacters(in: .whitespaces), allowQuery: false)
+        return base.appending(path: "/api/v1/query", query: [("query", query)])
     }
 
     /// Reads the value out of a `/api/v1/query` answer.
@@ -216,14 +209,14 @@ public final class PrometheusClient: Sendable {
         do {
             json = try JSONValue(parsing: text)
         } catch {
-            throw MetricQueryError(.badResult, "error unmarshaling result: \(error), '\(HTTPText.excerpt(text))'")
+            throw MetricQueryError(.badResult, "error unmarshaling result: \(error)", answer: HTTPText.excerpt(text))
         }
         if let status = json["status"]?.stringValue, status != "success" {
             let reason = json["error"]?.stringValue ?? "unknown error"
             throw MetricQueryError(.badResult, "query status \(status): \(reason)")
         }
         guard let data = json["data"], let resultType = data["resultType"]?.stringValue else {
-            throw MetricQueryError(.badResult, "answer has no data.resultType: '\(HTTPText.excerpt(text))'")
+            throw MetricQueryError(.badResult, "answer has no data.resultType", answer: HTTPText.excerpt(text))
         }
         let sample: JSONValue?
         switch resultType {

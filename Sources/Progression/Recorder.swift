@@ -8,6 +8,22 @@ import Logging
 import Metrics
 import Synchronization
 
+/// One event of a release, as the recorder tells an observer.
+public struct ReleaseEvent: Sendable, Hashable {
+    /// `name.namespace` of the Canary.
+    public var canary: String
+    /// The event's message, in Flagger's words.
+    public var message: String
+    /// Whether it is a Warning event.
+    public var warning: Bool
+
+    public init(canary: String, message: String, warning: Bool) {
+        self.canary = canary
+        self.message = message
+        self.warning = warning
+    }
+}
+
 /// Where a release's story goes: Kubernetes Events on the Canary (reason `Synced`), JSON log lines with `msg` and
 /// `canary`, the Canary's `event` webhooks, alerts, and Prometheus metrics under Flagger's names.
 final class Recorder: Sendable {
@@ -17,8 +33,8 @@ final class Recorder: Sendable {
     let webhooks: WebhookCaller
     let alerts: AlertSender
     let clock: any ReleaseClock
-    /// Every event message in order (tests and the demo read it).
-    let journal = Mutex<[(canary: String, message: String, warning: Bool)]>([])
+    /// Told of every event as it is recorded (a test's log, the demo's view); the recorder keeps none itself.
+    let onEvent: (@Sendable (ReleaseEvent) -> Void)?
     /// The last Event recorded for each Canary, with its type and message: the same message again bumps that
     /// Event's count and lastTimestamp instead of creating another (as client-go's recorder aggregates), so a message
     /// repeated every tick reads `(x12 over 2m)` in kubectl, not twelve lines. Only a direct repeat is folded, so
@@ -26,14 +42,25 @@ final class Recorder: Sendable {
     let recorded = Mutex<[String: (message: String, name: String, count: Int64, first: String)]>([:])
     static let recordedLimit = 4096
 
+    /// Whether AlertProviders of other namespaces may be used (when they opt in).
+    let crossNamespaceRefs: Bool
+    /// Which hosts alerts may be sent to.
+    let outbound: OutboundPolicy
+
     init(
         kube: KubeAccess,
         logger: Logger,
         metrics: ProgressionMetrics,
         webhooks: WebhookCaller,
         alerts: AlertSender,
-        clock: any ReleaseClock
+        clock: any ReleaseClock,
+        crossNamespaceRefs: Bool = true,
+        outbound: OutboundPolicy = .cluster,
+        onEvent: (@Sendable (ReleaseEvent) -> Void)? = nil
     ) {
+        self.onEvent = onEvent
+        self.crossNamespaceRefs = crossNamespaceRefs
+        self.outbound = outbound
         self.kube = kube
         self.logger = logger
         self.metrics = metrics
@@ -46,7 +73,7 @@ final class Recorder: Sendable {
     func warning(_ canary: Canary, _ message: String) async { await event(canary, message, warning: true) }
 
     func event(_ canary: Canary, _ message: String, warning: Bool) async {
-        journal.withLock { $0.append((canary.qualifiedName, message, warning)) }
+        onEvent?(ReleaseEvent(canary: canary.qualifiedName, message: message, warning: warning))
         if warning {
             logger.warning("\(message)", metadata: ["canary": "\(canary.qualifiedName)"])
         } else {
@@ -169,12 +196,32 @@ final class Recorder: Sendable {
                     continue
                 }
                 let provider = try JSONValueDecoder().decode(AlertProvider.self, from: providerJSON)
+                if let refusal = CrossNamespaceOptIn.refusal(
+                    kind: "AlertProvider",
+                    name: alert.providerRef.name,
+                    objectNamespace: namespace,
+                    annotations: provider.metadata.annotations,
+                    from: canary.metadata.namespace ?? "default",
+                    allowed: crossNamespaceRefs
+                ) {
+                    logger.warning("alert not sent: \(refusal)", metadata: ["canary": "\(canary.qualifiedName)"])
+                    continue
+                }
                 var address = provider.spec.address ?? ""
                 if let secret = provider.spec.secretRef?.name,
                     let secretJSON = try await kube.get(KubeAccess.secrets(namespace, secret)),
                     let encoded = secretJSON["data", "address"]?.stringValue, let data = Data(base64Encoded: encoded)
                 {
                     address = String(decoding: data, as: UTF8.self)
+                }
+                do {
+                    _ = try outbound.url(address, allowQuery: true)
+                } catch {
+                    logger.warning(
+                        "alert not sent: AlertProvider \(alert.providerRef.name).\(namespace) address \(error.message)",
+                        metadata: ["canary": "\(canary.qualifiedName)"]
+                    )
+                    continue
                 }
                 try await alerts.send(
                     provider: provider,

@@ -14,7 +14,14 @@ public enum Readiness: Sendable, Equatable {
 public enum ReleaseRules {
     /// Readiness of a Deployment: generation observed, every replica updated, no old replicas left, and at least
     /// `threshold` percent of the updated replicas available.
+    ///
+    /// Every count is read clamped (replicas to 0…2³¹−1, the threshold to 0–100), so no value in the object can make
+    /// the arithmetic trap.
     public static func deploymentReadiness(_ deployment: JSONValue, threshold: Int = 100) -> Readiness {
+        func count(_ value: JSONValue?, _ absent: Int64) -> Int64 {
+            min(max(value?.intValue ?? absent, 0), Int64(Int32.max))
+        }
+        let threshold = min(max(threshold, 0), 100)
         let generation = deployment["metadata", "generation"]?.intValue ?? 0
         let status = deployment["status"] ?? [:]
         let observed = status["observedGeneration"]?.intValue ?? 0
@@ -30,10 +37,10 @@ public enum ReleaseRules {
             let name = deployment["metadata", "name"]?.stringValue ?? ""
             return .failed("deployment \"\(name)\" exceeded its progress deadline")
         }
-        let desired = deployment["spec", "replicas"]?.intValue ?? 1
-        let updated = status["updatedReplicas"]?.intValue ?? 0
-        let replicas = status["replicas"]?.intValue ?? 0
-        let available = status["availableReplicas"]?.intValue ?? 0
+        let desired = count(deployment["spec", "replicas"], 1)
+        let updated = count(status["updatedReplicas"], 0)
+        let replicas = count(status["replicas"], 0)
+        let available = count(status["availableReplicas"], 0)
         if updated < desired {
             return .waiting(
                 "waiting for rollout to finish: \(updated) out of \(desired) new replicas have been updated"
@@ -59,8 +66,8 @@ public enum ReleaseRules {
             let next = steps.first { $0 > current } ?? maximum
             return min(next, maximum)
         }
-        let step = analysis.stepWeight ?? 0
-        return min(current + max(step, 1), maximum)
+        let step = min(max(analysis.stepWeight ?? 0, 1), 100)
+        return min(min(max(current, 0), 100) + step, maximum)
     }
 
     /// The weight at which promotion starts.
@@ -72,7 +79,7 @@ public enum ReleaseRules {
     /// The primary weight after one step of promotion traffic shifting.
     public static func promotionStep(primaryWeight: Int, analysis: CanaryAnalysis) -> Int {
         guard let step = analysis.stepWeightPromotion, step > 0 else { return 100 }
-        return min(primaryWeight + step, 100)
+        return min(min(max(primaryWeight, 0), 100) + min(step, 100), 100)
     }
 
     /// What a target's revision means for the Canary.

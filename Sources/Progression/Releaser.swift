@@ -18,17 +18,37 @@ public struct ProgressionConfiguration: Sendable {
     /// Maps webhook URLs to where they are called (identity in a cluster; the playground routes cluster names
     /// through its simulated mesh).
     public var rewriteURL: @Sendable (String) -> String
+    /// Which hosts the worker calls for a Canary (webhooks, Prometheus, alerts): never link-local or metadata
+    /// addresses; loopback only on one machine.
+    public var outbound: OutboundPolicy
+    /// Whether a Canary may use a MetricTemplate or AlertProvider of another namespace that opts in (Flagger's
+    /// `-no-cross-namespace-refs` turns this off).
+    public var crossNamespaceRefs: Bool
+    /// Whether the text of a webhook's or Prometheus's answer goes into Events and status messages, which every
+    /// reader of the Canary sees. Off in a cluster: a tenant could point a webhook at an internal service and read
+    /// its answer back. The answer always goes to the debug log.
+    public var answersInEvents: Bool
+    /// The longest one tick may run before it is cancelled (it runs again at its next interval).
+    public var tickTimeout: Duration
 
     public init(
         defaultProvider: String = "linkerd",
         metricsServer: String = "http://prometheus:9090",
         namespace: String? = nil,
-        rewriteURL: @escaping @Sendable (String) -> String = { $0 }
+        rewriteURL: @escaping @Sendable (String) -> String = { $0 },
+        outbound: OutboundPolicy = .cluster,
+        crossNamespaceRefs: Bool = true,
+        answersInEvents: Bool = false,
+        tickTimeout: Duration = .seconds(20 * 60)
     ) {
         self.defaultProvider = defaultProvider
         self.metricsServer = metricsServer
         self.namespace = namespace
         self.rewriteURL = rewriteURL
+        self.outbound = outbound
+        self.crossNamespaceRefs = crossNamespaceRefs
+        self.answersInEvents = answersInEvents
+        self.tickTimeout = tickTimeout
     }
 }
 
@@ -71,29 +91,30 @@ public final class Releaser: Sendable {
         http: HTTPClient,
         clock: any ReleaseClock,
         metrics: ProgressionMetrics,
-        logger: Logger
+        logger: Logger,
+        onEvent: (@Sendable (ReleaseEvent) -> Void)? = nil
     ) {
         kube = KubeAccess(client: client)
         self.configuration = configuration
         self.http = http
         self.clock = clock
         self.logger = logger
-        webhooks = WebhookCaller(http: http, rewrite: configuration.rewriteURL)
+        webhooks = WebhookCaller(http: http, rewrite: configuration.rewriteURL, outbound: configuration.outbound)
         recorder = Recorder(
             kube: kube,
             logger: logger,
             metrics: metrics,
             webhooks: webhooks,
             alerts: AlertSender(http: http),
-            clock: clock
+            clock: clock,
+            crossNamespaceRefs: configuration.crossNamespaceRefs,
+            outbound: configuration.outbound,
+            onEvent: onEvent
         )
     }
 
     /// API requests made so far.
     public var apiCalls: Int { kube.callCount }
-
-    /// The messages of every event recorded, oldest first.
-    public var events: [(canary: String, message: String, warning: Bool)] { recorder.journal.withLock { $0 } }
 
     // MARK: - The tick
 
@@ -109,7 +130,7 @@ public final class Releaser: Sendable {
             return .idle
         }
         let canary: Canary
-        do { canary = try JSONValueDecoder().decode(Canary.self, from: json) } catch {
+        do { canary = try JSONValueDecoder().decode(Canary.self, from: json).clampedForRelease() } catch {
             logger.error("cannot decode the Canary", metadata: ["canary": "\(name).\(namespace)", "error": "\(error)"])
             return .idle
         }
@@ -203,7 +224,9 @@ public final class Releaser: Sendable {
         }
         if phase == .initializing { try await workload.reconcileServices(target, services: [.apex]) }
         let router = workload.router(defaultProvider: configuration.defaultProvider)
-        let routes = try await router.reconcile()
+        let reconciled = try await router.reconcile()
+        let routes = reconciled.routes
+        if let repaired = reconciled.repaired { await recorder.warning(canary, repaired) }
 
         let hash = PodTemplateHash.ofWorkload(target) ?? ""
         let configs = try await workload.trackedConfigs(target).mapValues(\.checksum)
@@ -789,6 +812,18 @@ public final class Releaser: Sendable {
         }
     }
 
+    /// What Events and the status say about a webhook's answer: its body only when the configuration allows
+    /// (``ProgressionConfiguration/answersInEvents``); the whole answer always goes to the debug log.
+    func shown(_ result: WebhookResult, _ canary: Canary) -> String {
+        if result.message != result.summary {
+            logger.debug(
+                "webhook answer",
+                metadata: ["canary": "\(canary.qualifiedName)", "answer": "\(result.message)"]
+            )
+        }
+        return configuration.answersInEvents ? result.message : result.summary
+    }
+
     /// Confirm-* gates: every hook must answer success; a refusal only pauses. Returns the hook that refused.
     func refusingGate(_ canary: Canary, type: String, phase: CanaryPhase) async -> CanaryWebhook? {
         for hook in hooks(canary, type: type) {
@@ -820,7 +855,7 @@ public final class Releaser: Sendable {
             let result = await webhooks.call(hook, payload: payload(canary, phase: phase, hook: hook))
             if !result.succeeded {
                 let failure =
-                    "Halt \(canary.qualifiedName) advancement \(type) check \(hook.name) failed \(result.message)"
+                    "Halt \(canary.qualifiedName) advancement \(type) check \(hook.name) failed \(shown(result, canary))"
                 await recorder.warning(canary, failure)
                 return failure
             }
@@ -835,7 +870,7 @@ public final class Releaser: Sendable {
             if result.succeeded {
                 await recorder.info(canary, "Post-rollout check \(hook.name) passed")
             } else {
-                await recorder.warning(canary, "Post-rollout hook \(hook.name) failed \(result.message)")
+                await recorder.warning(canary, "Post-rollout hook \(hook.name) failed \(shown(result, canary))")
             }
         }
     }
@@ -858,7 +893,7 @@ public final class Releaser: Sendable {
             let result = await webhooks.call(hook, payload: payload(canary, phase: .progressing, hook: hook))
             if !result.succeeded {
                 let failure =
-                    "Halt \(canary.qualifiedName) advancement external check \(hook.name) failed \(result.message)"
+                    "Halt \(canary.qualifiedName) advancement external check \(hook.name) failed \(shown(result, canary))"
                 await recorder.warning(canary, failure)
                 return failure
             }
@@ -898,6 +933,16 @@ public final class Releaser: Sendable {
                     )
                 else { return "Metric template \(reference.name).\(templateNamespace) not found" }
                 let template = try JSONValueDecoder().decode(MetricTemplate.self, from: json)
+                if let refusal = CrossNamespaceOptIn.refusal(
+                    kind: "Metric template",
+                    name: reference.name,
+                    objectNamespace: templateNamespace,
+                    annotations: template.metadata.annotations,
+                    from: namespace,
+                    allowed: configuration.crossNamespaceRefs
+                ) {
+                    return refusal
+                }
                 let providerType = template.spec.provider.type
                 guard providerType == "prometheus" else {
                     return
@@ -908,6 +953,14 @@ public final class Releaser: Sendable {
                 headers = (template.spec.provider.headers ?? [:]).compactMapValues { $0.first }
                 if let secretName = template.spec.provider.secretRef?.name {
                     auth = try await credentials(namespace: templateNamespace, secret: secretName)
+                }
+                let credentialsFromTemplate = auth != .none || !headers.isEmpty
+                // A template's credentials and headers go only to the address the template names, or to the
+                // controller's own server: never to a spec.metricsServer the Canary's author chose.
+                if credentialsFromTemplate, template.spec.provider.address == nil, canary.spec.metricsServer != nil {
+                    return "Metric template \(reference.name).\(templateNamespace) sends credentials but names no "
+                        + "provider.address, and this Canary sets spec.metricsServer; the credentials are only sent to "
+                        + "the template's own address (set provider.address) or the controller's --metrics-server"
                 }
                 query = try MetricTemplateRenderer.render(
                     template.spec.query,
@@ -940,9 +993,20 @@ public final class Releaser: Sendable {
             }
         } catch let error as MetricQueryError {
             // Flagger's words: "Metric template NAME.NS query render error: …" for a template.
-            return MetricAnalysis.failureMessage(for: error, metric: metric, target: target, namespace: namespace)
+            return MetricAnalysis.failureMessage(
+                for: error,
+                metric: metric,
+                target: target,
+                namespace: namespace,
+                showingAnswer: configuration.answersInEvents
+            )
         } catch {
             return "Metric query failed for \(metric.name): \(error)"
+        }
+        do {
+            try configuration.outbound.check(OutboundURL(address, allowQuery: false))
+        } catch {
+            return "Metric \(metric.name) query not sent: Prometheus address \(address) \(error.message)"
         }
         let client = PrometheusClient(
             address: address,
@@ -959,7 +1023,19 @@ public final class Releaser: Sendable {
             case .fail(let message): return message
             }
         } catch {
-            return MetricAnalysis.failureMessage(for: error, metric: metric, target: target, namespace: namespace)
+            if error.answer != nil {
+                logger.debug(
+                    "Prometheus answer",
+                    metadata: ["canary": "\(canary.qualifiedName)", "answer": "\(error.messageWithAnswer)"]
+                )
+            }
+            return MetricAnalysis.failureMessage(
+                for: error,
+                metric: metric,
+                target: target,
+                namespace: namespace,
+                showingAnswer: configuration.answersInEvents
+            )
         }
     }
 

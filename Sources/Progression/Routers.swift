@@ -11,11 +11,44 @@ struct Routes: Sendable, Equatable {
     var mirrored = false
 }
 
+extension Routes {
+    /// The weights a Canary's status says the release is at: its canary weight (clamped to 0–100), the rest to the
+    /// primary. What invalid weights in a traffic object are put back to.
+    static func fromStatus(_ canary: Canary) -> Routes {
+        let weight = min(max(canary.status?.canaryWeight ?? 0, 0), 100)
+        return Routes(primary: 100 - weight, canary: weight)
+    }
+
+    /// Both weights in 0–100 and summing to 100: weights a release could have written.
+    var isValid: Bool { (0...100).contains(primary) && (0...100).contains(canary) && primary + canary == 100 }
+}
+
+/// What ``Router/reconcile()`` found: the routes, and why they were put back when the object held weights no
+/// release writes (someone else's edit, possibly hostile).
+struct ReconciledRoutes: Sendable, Equatable {
+    var routes: Routes
+    var repaired: String?
+}
+
+/// Reads a weight from the cluster without trusting it: an integer or an integer string, clamped to 0–100; anything
+/// else (a quantity, a fraction, text) is nil. Never traps, whatever the number.
+func clampedWeight(_ value: JSONValue?) -> Int? {
+    let number: Int64?
+    switch value {
+    case .int(let int): number = int
+    case .double: number = value?.intValue
+    case .string(let text): number = Int64(text)
+    default: number = nil
+    }
+    return number.map { Int(min(max($0, -1), 101)) }
+}
+
 /// Moves traffic between the primary and the canary through the object the mesh reads.
 protocol Router: Sendable {
     /// Creates the traffic object (all traffic to the primary) when missing and repairs what the Canary's spec
-    /// shapes, never resetting weights; returns the current routes.
-    func reconcile() async throws -> Routes
+    /// shapes, never resetting valid weights; weights no release could have written (out of 0–100, not summing to
+    /// 100, unreadable) are put back to what the Canary's status says. Returns the current routes.
+    func reconcile() async throws -> ReconciledRoutes
     /// Sets the weights, and mirroring where the provider can mirror.
     func setRoutes(primary: Int, canary: Int, mirrored: Bool) async throws
 }
@@ -66,13 +99,15 @@ struct TrafficSplitRouter: Router {
         ]
     }
 
-    func reconcile() async throws -> Routes {
+    func reconcile() async throws -> ReconciledRoutes {
         if let existing = try await workload.kube.get(path) {
-            // Keep the weights; repair the service and backends' names.
-            let current = Self.read(existing, apex: workload.apexName)
+            try workload.requireOwned(existing, kind: "TrafficSplit", name: workload.apexName)
+            // Keep valid weights; repair the service and backends' names, and weights no release writes.
+            let read = Self.read(existing, apex: workload.apexName)
+            let current = read.isValid ? read : Routes.fromStatus(workload.canary)
             let service = workload.canary.spec.service?.hosts?.first ?? workload.apexName
             if existing["spec", "service"]?.stringValue != service
-                || (existing["spec", "backends"]?.arrayValue?.count ?? 0) != 2
+                || (existing["spec", "backends"]?.arrayValue?.count ?? 0) != 2 || !read.isValid
             {
                 _ = try await workload.kube.mergePatch(
                     path,
@@ -84,7 +119,10 @@ struct TrafficSplitRouter: Router {
                     ]
                 )
             }
-            return Routes(primary: current.primary, canary: current.canary)
+            return ReconciledRoutes(
+                routes: current,
+                repaired: read.isValid ? nil : Self.repairMessage(existing, restored: current)
+            )
         }
         let split: JSONValue = [
             "apiVersion": .string("split.smi-spec.io/\(version)"), "kind": "TrafficSplit",
@@ -98,19 +136,28 @@ struct TrafficSplitRouter: Router {
             ],
         ]
         _ = try await workload.kube.create(collection, split)
-        return Routes(primary: 100, canary: 0)
+        return ReconciledRoutes(routes: Routes(primary: 100, canary: 0))
     }
 
-    static func read(_ split: JSONValue, apex: String) -> (primary: Int, canary: Int) {
-        var primary = 100
-        var canary = 0
+    /// The weights of the two backends, each clamped to -1…101 (so out-of-range values stay detectably invalid);
+    /// a missing or unreadable backend weight reads -1.
+    static func read(_ split: JSONValue, apex: String) -> Routes {
+        var primary = -1
+        var canary = -1
         for backend in split["spec", "backends"]?.arrayValue ?? [] {
-            let raw = backend["weight"]
-            let value = raw?.intValue.map(Int.init) ?? raw?.stringValue.flatMap(Int.init) ?? 0
+            let value = clampedWeight(backend["weight"]) ?? -1
             if backend["service"]?.stringValue == "\(apex)-canary" { canary = value }
             if backend["service"]?.stringValue == "\(apex)-primary" { primary = value }
         }
-        return (primary, canary)
+        return Routes(primary: primary, canary: canary)
+    }
+
+    static func repairMessage(_ object: JSONValue, restored: Routes) -> String {
+        let written = (object["spec", "backends"]?.arrayValue ?? []).map {
+            "\($0["service"]?.stringValue ?? "?")=\(($0["weight"] ?? .null).serialized().prefix(40))"
+        }.joined(separator: ", ")
+        return "TrafficSplit weights [\(written)] are not weights a release writes; "
+            + "restored to primary \(restored.primary) canary \(restored.canary)"
     }
 
     func setRoutes(primary: Int, canary: Int, mirrored: Bool) async throws {
@@ -248,16 +295,26 @@ struct HTTPRouteRouter: Router {
         return spec
     }
 
-    func reconcile() async throws -> Routes {
+    func reconcile() async throws -> ReconciledRoutes {
         if let existing = try await workload.kube.get(path) {
-            let current = Self.read(existing, primary: primaryService, canary: canaryService)
+            try workload.requireOwned(existing, kind: "HTTPRoute", name: workload.apexName)
+            let read = Self.read(existing, primary: primaryService, canary: canaryService)
+            var current = read
+            var repaired: String?
+            if !read.isValid {
+                current = Routes.fromStatus(workload.canary)
+                current.mirrored = read.mirrored
+                repaired =
+                    "HTTPRoute weights primary \(read.primary) canary \(read.canary) are not weights a release writes; "
+                    + "restored to primary \(current.primary) canary \(current.canary)"
+            }
             let desired = spec(current)
             // The API server adds defaults (parentRefs' group and kind, for one): compare only what we write, plus
             // the members we own and left out, which must be absent.
             if !Self.comparable(desired).isContained(in: existing["spec"] ?? .null) {
                 try await write(desired)
             }
-            return current
+            return ReconciledRoutes(routes: current, repaired: repaired)
         }
         let route: JSONValue = [
             "apiVersion": .string("gateway.networking.k8s.io/\(version)"), "kind": "HTTPRoute",
@@ -268,7 +325,7 @@ struct HTTPRouteRouter: Router {
             "spec": spec(Routes(primary: 100, canary: 0)),
         ]
         _ = try await workload.kube.create(collection, route)
-        return Routes(primary: 100, canary: 0)
+        return ReconciledRoutes(routes: Routes(primary: 100, canary: 0))
     }
 
     /// `desired` as compared with the live spec: an explicit null for each owned member it leaves out (hostnames;
@@ -303,7 +360,8 @@ struct HTTPRouteRouter: Router {
             let backends = rule["backendRefs"]?.arrayValue ?? []
             if backends.count == 2 {
                 for backend in backends {
-                    let weight = Int(backend["weight"]?.intValue ?? 1)
+                    // Gateway API's default weight is 1; anything unreadable is -1, i.e. invalid.
+                    let weight = backend["weight"] == nil ? 1 : clampedWeight(backend["weight"]) ?? -1
                     if backend["name"]?.stringValue == primary { routes.primary = weight }
                     if backend["name"]?.stringValue == canary { routes.canary = weight }
                 }
@@ -332,6 +390,6 @@ struct HTTPRouteRouter: Router {
 
 /// The `kubernetes` provider: no traffic object; the apex service switches to the primary at promotion (blue/green).
 struct KubernetesRouter: Router {
-    func reconcile() async throws -> Routes { Routes(primary: 100, canary: 0) }
+    func reconcile() async throws -> ReconciledRoutes { ReconciledRoutes(routes: Routes(primary: 100, canary: 0)) }
     func setRoutes(primary: Int, canary: Int, mirrored: Bool) async throws {}
 }

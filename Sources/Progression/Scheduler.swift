@@ -63,10 +63,22 @@ final class Schedule: Sendable {
         var interval: Duration
     }
 
-    private let state = Mutex<(heap: [Entry], index: [String: Date], running: Set<String>, rerun: Set<String>)>(
-        ([], [:], [], [])
-    )
+    private struct State {
+        var heap: [Entry] = []
+        var index: [String: Date] = [:]
+        var running: Set<String> = []
+        var rerun: Set<String> = []
+        /// Ticks running per namespace, for the fair share.
+        var runningIn: [String: Int] = [:]
+    }
+
+    private let state = Mutex(State())
     let waker = Waker()
+
+    /// The namespace part of a `namespace/name` key.
+    static func namespace(of key: String) -> Substring {
+        key.split(separator: "/", maxSplits: 1).first ?? ""
+    }
 
     /// Adds or reschedules `key` to run at `due`, keeping the earlier of the two when it is already scheduled and
     /// `earliest` is set.
@@ -83,24 +95,47 @@ final class Schedule: Sendable {
         _ = state.withLock { $0.index.removeValue(forKey: key) }
     }
 
-    /// At most `limit` entries due at `now` (not already running), marked running; and when the next one falls due.
-    func takeDue(now: Date, limit: Int = .max) -> (due: [Entry], next: Date?) {
+    /// At most `limit` entries due at `now` (not already running), marked running, with at most `perNamespace`
+    /// running in any one namespace; and when the next entry that could run falls due.
+    ///
+    /// An entry whose namespace has its share running stays due and runs when one of them finishes, so the
+    /// Canaries of one namespace (one tenant's slow webhooks) never hold every slot.
+    func takeDue(now: Date, limit: Int = .max, perNamespace: Int = .max) -> (due: [Entry], next: Date?) {
         state.withLock { state in
             var due: [Entry] = []
+            var waiting: [Entry] = []
             while due.count < limit, let top = state.heap.first, top.due <= now {
                 let entry = Self.pop(&state.heap)
                 // Stale heap entries (rescheduled or removed keys) are dropped.
                 guard state.index[entry.key] == entry.due else { continue }
-                state.index[entry.key] = nil
                 if state.running.contains(entry.key) {
                     // Due while its previous tick still runs: run again right after it.
+                    state.index[entry.key] = nil
                     state.rerun.insert(entry.key)
                     continue
                 }
+                let namespace = String(Self.namespace(of: entry.key))
+                if state.runningIn[namespace, default: 0] >= perNamespace {
+                    waiting.append(entry)
+                    continue
+                }
+                state.index[entry.key] = nil
                 state.running.insert(entry.key)
+                state.runningIn[namespace, default: 0] += 1
                 due.append(entry)
             }
-            return (due, state.heap.first?.due)
+            guard !waiting.isEmpty else { return (due, state.heap.first?.due) }
+            for entry in waiting { Self.push(&state.heap, entry) }
+            // The next entry that could run (only when some wait for their namespace's share, which a finishing
+            // tick frees and signals).
+            var next: Date?
+            for entry in state.heap where state.index[entry.key] == entry.due {
+                guard state.runningIn[String(Self.namespace(of: entry.key)), default: 0] < perNamespace else {
+                    continue
+                }
+                if next.map({ entry.due < $0 }) ?? true { next = entry.due }
+            }
+            return (due, next)
         }
     }
 
@@ -108,6 +143,9 @@ final class Schedule: Sendable {
     func finished(_ key: String) -> Bool {
         state.withLock { state in
             state.running.remove(key)
+            let namespace = String(Self.namespace(of: key))
+            let left = state.runningIn[namespace, default: 1] - 1
+            state.runningIn[namespace] = left > 0 ? left : nil
             return state.rerun.remove(key) != nil
         }
     }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import CanaryModel
 import Foundation
 import JSONValue
+import KubeModels
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -80,15 +81,19 @@ public struct WebhookResult: Sendable, Hashable {
     public var succeeded: Bool
     /// What happened, e.g. `POST http://loadtester/ failed: HTTP 500 Internal Server Error: boom`.
     public var message: String
+    /// ``message`` without the answer's body (`POST http://loadtester/ failed: HTTP 500 Internal Server Error`), for
+    /// places every reader of the Canary sees.
+    public var summary: String
     /// The last HTTP status received, if any.
     public var statusCode: Int?
     /// How many requests were made.
     public var attempts: Int
 
     /// Creates a result.
-    public init(succeeded: Bool, message: String, statusCode: Int? = nil, attempts: Int = 1) {
+    public init(succeeded: Bool, message: String, summary: String? = nil, statusCode: Int? = nil, attempts: Int = 1) {
         self.succeeded = succeeded
         self.message = message
+        self.summary = summary ?? message
         self.statusCode = statusCode
         self.attempts = attempts
     }
@@ -116,17 +121,21 @@ public final class WebhookCaller: Sendable {
     /// - Parameter retryWait: the wait before the first retry (Flagger: 1 s); it doubles each retry.
     /// `rewrite` maps a hook URL to the address actually called (the playground sends cluster names through its
     /// simulated mesh); identity by default.
+    /// `outbound` says which hosts may be called; a hook URL it refuses fails without a request.
     public init(
         http: HTTPClient,
         retryWait: Duration = .seconds(1),
-        rewrite: @escaping @Sendable (String) -> String = { $0 }
+        rewrite: @escaping @Sendable (String) -> String = { $0 },
+        outbound: OutboundPolicy = .cluster
     ) {
         self.http = http
         self.retryWait = retryWait
         self.rewrite = rewrite
+        self.outbound = outbound
     }
 
     let rewrite: @Sendable (String) -> String
+    let outbound: OutboundPolicy
 
     /// POSTs `payload` to `hook.url` and reports whether the hook approved.
     public func call(_ hook: CanaryWebhook, payload: WebhookPayload) async -> WebhookResult {
@@ -141,12 +150,19 @@ public final class WebhookCaller: Sendable {
             }
             timeout = parsed
         }
-        guard hook.url.hasPrefix("http://") || hook.url.hasPrefix("https://") else {
+        do {
+            _ = try outbound.url(hook.url, allowQuery: true)
+        } catch {
             return WebhookResult(
                 succeeded: false,
-                message: "POST \(hook.url) failed: the URL must start with http:// or https://",
+                message: "POST \(hook.url) not sent: the URL \(error.message)",
                 attempts: 0
             )
+        }
+        // Retries are bounded whatever the Canary says (admission refuses more than the limit).
+        let retries = min(max(hook.retries ?? 0, 0), CanaryLimits.webhookRetries)
+        if timeout > .nanoseconds(CanaryLimits.webhookTimeout.nanoseconds) {
+            timeout = .nanoseconds(CanaryLimits.webhookTimeout.nanoseconds)
         }
         var request = HTTPClientRequest(url: rewrite(hook.url))
         request.method = .POST
@@ -158,7 +174,7 @@ public final class WebhookCaller: Sendable {
             request.tlsConfiguration = tls
         }
 
-        let attempts = 1 + max(0, hook.retries ?? 0)
+        let attempts = 1 + retries
         var attempt = 0
         var last = WebhookResult(succeeded: false, message: "POST \(hook.url) failed: not attempted", attempts: 0)
         while attempt < attempts {
@@ -177,6 +193,7 @@ public final class WebhookCaller: Sendable {
         }
         if !last.succeeded, last.attempts > 1 {
             last.message += " (after \(last.attempts) attempts)"
+            last.summary += " (after \(last.attempts) attempts)"
         }
         return last
     }
@@ -224,9 +241,11 @@ public final class WebhookCaller: Sendable {
             let text = HTTPText.excerpt(String(buffer: body))
             let summary = "HTTP \(status.code) \(status.reasonPhrase)" + (text.isEmpty ? "" : ": \(text)")
             let succeeded = status.code <= 202
+            let outcome = "POST \(url) \(succeeded ? "succeeded" : "failed")"
             let result = WebhookResult(
                 succeeded: succeeded,
-                message: "POST \(url) \(succeeded ? "succeeded" : "failed"): \(summary)",
+                message: "\(outcome): \(summary)",
+                summary: "\(outcome): HTTP \(status.code) \(status.reasonPhrase)",
                 statusCode: Int(status.code)
             )
             // go-retryablehttp's policy: retry 429 and 5xx except 501 Not Implemented.

@@ -122,7 +122,13 @@ struct Workload {
             for member in ["data", "binaryData", "type", "stringData"] {
                 if let value = config.object[member] { copy.setMember([member], value) }
             }
-            _ = try await kube.apply(collection, name: name, copy) { existing, desired in
+            let kindName = kind == "configmap" ? "ConfigMap" : "Secret"
+            _ = try await kube.apply(
+                collection,
+                name: name,
+                copy,
+                checkExisting: { try requireOwned($0, kind: kindName, name: name) }
+            ) { existing, desired in
                 existing["data"] == desired["data"] && existing["binaryData"] == desired["binaryData"]
             }
         }
@@ -218,7 +224,10 @@ struct Workload {
 
     /// Creates `<target>-primary` when it does not exist: a copy of the target selecting `<value>-primary`.
     func ensurePrimary(_ target: JSONValue) async throws -> JSONValue {
-        if let existing = try await primary() { return existing }
+        if let existing = try await primary() {
+            try requireOwned(existing, kind: "Deployment", name: primaryName)
+            return existing
+        }
         let configs = try await trackedConfigs(target)
         try await copyConfigs(configs)
         let label = try selector(of: target)
@@ -228,7 +237,7 @@ struct Workload {
         var labels = target["metadata", "labels"]?.objectValue ?? [:]
         labels[label.key] = .string(primaryValue)
         var spec = target["spec"] ?? [:]
-        var replicas = target["spec", "replicas"]?.intValue ?? 1
+        var replicas = min(max(target["spec", "replicas"]?.intValue ?? 1, 0), Int64(Int32.max))
         if replicas == 0 { replicas = 1 }
         spec.setMember(["replicas"], .int(replicas))
         spec.setMember(["selector"], ["matchLabels": [label.key: .string(primaryValue)]])
@@ -286,8 +295,9 @@ struct Workload {
     /// Scales the target up for a release: its own replicas when set, else the primary's, else the HPA minimum,
     /// else 1.
     func scaleUpTarget(_ target: JSONValue, primary: JSONValue?) async throws {
-        var replicas = target["spec", "replicas"]?.intValue ?? 0
-        if replicas == 0 { replicas = primary?["spec", "replicas"]?.intValue ?? 0 }
+        func count(_ value: JSONValue?) -> Int64 { min(max(value?.intValue ?? 0, 0), Int64(Int32.max)) }
+        var replicas = count(target["spec", "replicas"])
+        if replicas == 0 { replicas = count(primary?["spec", "replicas"]) }
         if replicas == 0, let minimum = canary.spec.autoscalerRef?.primaryScalerReplicas?.minReplicas {
             replicas = Int64(minimum)
         }
@@ -369,8 +379,15 @@ struct Workload {
             let path = KubeAccess.services(namespace, name)
             let existing = try await kube.get(path)
             if let existing, !isOwned(existing) {
-                // A Service the Canary did not create (the user's own apex): only its selector and ports are taken
-                // over; its metadata stays the user's, so deleting the Canary never deletes it.
+                // Only the apex may be a Service the Canary did not create, and only one that already serves this
+                // workload (it selects the target's or the primary's pods): the user's own Service in front of the
+                // app. Any other (`kubernetes`, another app's Service) is never taken over.
+                guard name == apexName, Self.selects(existing, label: label) else {
+                    try requireOwned(existing, kind: "Service", name: name)
+                    continue
+                }
+                // Only its selector and ports are taken over; its metadata stays the user's, so deleting the Canary
+                // never deletes it.
                 if existing["spec", "selector"] != desired["spec", "selector"]
                     || !Self.samePorts(existing["spec", "ports"], desired["spec", "ports"])
                 {
@@ -395,12 +412,30 @@ struct Workload {
         }
     }
 
-    /// Whether `object` is controlled by this Canary (its owner reference says so).
+    /// Whether `object` is controlled by this Canary (its owner reference says so; by uid when both have one, so a
+    /// Canary recreated under the same name does not inherit another's objects by accident of naming).
     func isOwned(_ object: JSONValue) -> Bool {
         (object["metadata", "ownerReferences"]?.arrayValue ?? []).contains {
-            $0["kind"] == "Canary" && $0["name"]?.stringValue == canary.metadata.name
-                && $0["apiVersion"]?.stringValue?.hasPrefix("flagger.app/") == true
+            guard $0["kind"] == "Canary", $0["name"]?.stringValue == canary.metadata.name,
+                $0["apiVersion"]?.stringValue?.hasPrefix("flagger.app/") == true
+            else { return false }
+            guard let uid = $0["uid"]?.stringValue, !uid.isEmpty, let mine = canary.metadata.uid, !mine.isEmpty else {
+                return true
+            }
+            return uid == mine
         }
+    }
+
+    /// Throws when `object` (a `kind` named `name` the release would write) was not created by this Canary: the
+    /// worker never takes over what it did not create (a tenant's own Secret named `x-primary`, another tool's
+    /// HTTPRoute); the warning event says what to do.
+    func requireOwned(_ object: JSONValue, kind: String, name: String) throws {
+        guard !isOwned(object) else { return }
+        throw ReleaseError(
+            "\(kind) \(name).\(namespace) exists and was not created by Canary \(canary.metadata.name ?? "").\(namespace) "
+                + "(no owner reference to it); Fledge does not take over objects it did not create: "
+                + "delete or rename it, and the release goes on"
+        )
     }
 
     // MARK: - Revert on deletion
@@ -473,6 +508,13 @@ struct Workload {
         return .done
     }
 
+    /// Whether a Service selects the workload's pods or its primary's: its selector has the workload's selector
+    /// label with the target's value or the primary's.
+    static func selects(_ service: JSONValue, label: (key: String, value: String)) -> Bool {
+        guard let value = service["spec", "selector", label.key]?.stringValue else { return false }
+        return value == label.value || value == "\(label.value)-primary"
+    }
+
     /// A merge patch merges maps: the desired selector plus a null for every live key it does not have.
     static func replacingSelector(_ service: JSONValue, with selector: JSONValue) -> JSONValue {
         var patch = selector.objectValue ?? [:]
@@ -513,7 +555,12 @@ struct Workload {
             "metadata": ["name": .string(name), "namespace": .string(namespace), "ownerReferences": [ownerReference]],
             "spec": spec,
         ]
-        _ = try await kube.apply(KubeAccess.hpas(namespace), name: name, desired) { existing, desired in
+        _ = try await kube.apply(
+            KubeAccess.hpas(namespace),
+            name: name,
+            desired,
+            checkExisting: { try requireOwned($0, kind: "HorizontalPodAutoscaler", name: name) }
+        ) { existing, desired in
             existing["spec"] == desired["spec"]
         }
     }

@@ -264,7 +264,10 @@ final class Playground: Sendable {
                     client: client,
                     configuration: ProgressionConfiguration(
                         metricsServer: playground.metricsServer ?? "http://127.0.0.1:\(meshPort)",
-                        rewriteURL: rewrite
+                        rewriteURL: rewrite,
+                        // Everything runs on this machine, and the user is the only tenant.
+                        outbound: .local,
+                        answersInEvents: true
                     ),
                     http: http,
                     clock: clock,

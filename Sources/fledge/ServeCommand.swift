@@ -5,6 +5,7 @@ import CanaryModel
 import Foundation
 import JSONValue
 import KubeClient
+import KubeModels
 import Logging
 import Progression
 import Prometheus
@@ -70,6 +71,23 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Serve admission only; do not run the progression worker.")
     var noWorker = false
 
+    @Flag(
+        help: """
+            Refuse every MetricTemplate and AlertProvider reference to another namespace (as Flagger's flag does).             Without it, such a reference works only when the referenced object opts in with the annotation             fledge.dev/cross-namespace-refs.
+            """
+    )
+    var noCrossNamespaceRefs = false
+
+    @Flag(
+        help: """
+            Show the text of webhook and Prometheus answers in Events and status messages. Off by default: anyone who             can write a Canary could point a webhook at an internal service and read its answer back. Answers always             go to the debug log.
+            """
+    )
+    var showAnswersInEvents = false
+
+    @Option(help: "Longest one analysis tick may run, as a Go duration, before it is cancelled.")
+    var tickTimeout = "20m"
+
     @Option(
         help:
             "Namespace of the Lease that elects the replica running the worker (default: $POD_NAMESPACE or fledge-system)."
@@ -98,6 +116,9 @@ struct ServeCommand: AsyncParsableCommand {
             )
         }
         _ = try ListenAddress(listen)
+        guard let timeout = GoDuration(tickTimeout), timeout.nanoseconds > 0 else {
+            throw ValidationError("--tick-timeout \(tickTimeout) is not a positive Go duration such as 20m")
+        }
     }
 
     func run() async throws {
@@ -151,7 +172,10 @@ struct ServeCommand: AsyncParsableCommand {
                     configuration: ProgressionConfiguration(
                         defaultProvider: defaultProvider,
                         metricsServer: metricsServer,
-                        namespace: namespace
+                        namespace: namespace,
+                        crossNamespaceRefs: !noCrossNamespaceRefs,
+                        answersInEvents: showAnswersInEvents,
+                        tickTimeout: .nanoseconds(GoDuration(tickTimeout)?.nanoseconds ?? 1_200_000_000_000)
                     ),
                     http: http,
                     clock: ScaledClock(speed: speed),

@@ -777,7 +777,7 @@ struct ValidationRuleTests {
                 [.set("/spec/analysis/webhooks/0/url", "ftp://x/")],
                 .invalid(
                     "spec.analysis.webhooks[0].url",
-                    #"Invalid value: "ftp://x/": must be an absolute http or https"#
+                    #"Invalid value: "ftp://x/": scheme ftp is not allowed; use http or https"#
                 )
             ),
             .invalid(
@@ -803,7 +803,7 @@ struct ValidationRuleTests {
             .invalid(
                 "space in host",
                 [.set("/spec/analysis/webhooks/0/url", "http://load tester/")],
-                .invalid("spec.analysis.webhooks[0].url", "must be an absolute http or https URL")
+                .invalid("spec.analysis.webhooks[0].url", "may contain no spaces, control or non-ASCII characters")
             ),
             .invalid(
                 "empty",
@@ -859,7 +859,7 @@ struct ValidationRuleTests {
             .invalid(
                 "retries -1",
                 [.set("/spec/analysis/webhooks/0/retries", -1)],
-                .invalid("spec.analysis.webhooks[0].retries", "Invalid value: -1: must be 0 or more")
+                .invalid("spec.analysis.webhooks[0].retries", "Invalid value: -1: must be between 0 and 10")
             ),
         ]
     )

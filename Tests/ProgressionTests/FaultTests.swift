@@ -22,7 +22,8 @@ struct FaultTests {
             for _ in 0..<3 { try await harness.tick() }
             #expect(try await harness.canaryWeight() == 20)
             // A new process: nothing in memory, everything from the Canary's status.
-            let successor = harness.successor()
+            let successorEvents = EventLog()
+            let successor = harness.successor(events: successorEvents)
             var weights: [Int64] = []
             for _ in 0..<10 where try await harness.phase() != "Succeeded" {
                 _ = await successor.tick(namespace: "default", name: "podinfo")
@@ -31,7 +32,7 @@ struct FaultTests {
             }
             #expect(Array(weights.prefix(3)) == [30, 40, 50])
             #expect(try await harness.phase() == "Succeeded")
-            let messages = successor.events.map(\.message)
+            let messages = successorEvents.messages
             #expect(messages.filter { $0.hasPrefix("Copying podinfo.default template spec") }.count == 1)
             #expect(messages.filter { $0 == "Promotion completed! Scaling down podinfo.default" }.count == 1)
             // Ticks after the end change nothing.
@@ -67,7 +68,8 @@ struct FaultTests {
             try await harness.tick()
             armed.withLock { $0 = false }
             // A new process takes over from whatever was written.
-            let successor = harness.successor()
+            let successorEvents = EventLog()
+            let successor = harness.successor(events: successorEvents)
             var seen: [String] = []
             for _ in 0..<8 where try await harness.phase() != "Succeeded" {
                 _ = await successor.tick(namespace: "default", name: "podinfo")

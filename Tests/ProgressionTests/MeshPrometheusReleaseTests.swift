@@ -64,13 +64,19 @@ struct MeshPrometheusReleaseTests {
             }
             let meshPort = try #require(await mesh.port())
             try await withPrometheus(scraping: meshPort) { prometheus in
+                let events = EventLog()
                 let releaser = Releaser(
                     client: harness.client,
-                    configuration: ProgressionConfiguration(metricsServer: prometheus),
+                    configuration: ProgressionConfiguration(
+                        metricsServer: prometheus,
+                        outbound: .local,
+                        answersInEvents: true
+                    ),
                     http: harness.http,
                     clock: harness.clock,
                     metrics: ProgressionMetrics(factory: NOOPMetricsHandler.instance),
-                    logger: harness.logger
+                    logger: harness.logger,
+                    onEvent: events.observer
                 )
                 // Meshed clients keep calling the canary service.
                 let traffic = Task {
@@ -138,14 +144,14 @@ struct MeshPrometheusReleaseTests {
                 // Ten seconds of the failing revision fill the window.
                 try await Task.sleep(for: .seconds(12))
                 try await tick()
-                let halted = releaser.events.map(\.message).first {
+                let halted = events.messages.first {
                     $0.hasPrefix("Halt podinfo.default advancement success rate")
                 }
-                #expect(halted?.hasSuffix("% < 99%") == true, "\(releaser.events.map(\.message))")
+                #expect(halted?.hasSuffix("% < 99%") == true, "\(events.messages)")
                 try await tick()
                 #expect(try await harness.phase() == "Failed")
                 #expect(
-                    releaser.events.map(\.message).contains(
+                    events.messages.contains(
                         "Rolling back podinfo.default failed checks threshold reached 1"
                     )
                 )

@@ -162,7 +162,7 @@ struct PrometheusClientTests {
         if kind == .noValues { #expect(error == MetricQueryError.noValuesFound) }
     }
 
-    @Test("an HTTP 500 carries its status and body text")
+    @Test("an HTTP 500 carries its status, and the body text apart from the message")
     func serverErrorBody() async throws {
         let seen = Recorder<SeenQuery>()
         let error = try await TestServer.with(FakePrometheus.router(seen)) { port in
@@ -171,8 +171,10 @@ struct PrometheusClientTests {
             }
         }
         #expect(error?.statusCode == 500)
+        #expect(error?.message == "error response: 500 Internal Server Error")
         #expect(
-            error?.message == "error response: 500 Internal Server Error: query processing would load too many samples"
+            error?.messageWithAnswer
+                == "error response: 500 Internal Server Error: query processing would load too many samples"
         )
     }
 
@@ -238,7 +240,10 @@ struct PrometheusClientTests {
             _ = try await PrometheusClient(address: "prometheus:9090", http: http).query("up")
         }
         #expect(error?.kind == .unreachable)
-        #expect(error?.message == "prometheus address prometheus:9090 is not a valid URL")
+        #expect(
+            error?.message
+                == "prometheus address prometheus:9090 is not allowed: must be an absolute http or https URL"
+        )
     }
 
     @Test("collapses whitespace runs like Flagger's trimQuery")

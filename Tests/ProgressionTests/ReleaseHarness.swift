@@ -15,6 +15,17 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 
+/// The events a Releaser records, kept by the test that observes it (the Releaser keeps none).
+final class EventLog: Sendable {
+    private let events = Mutex<[ReleaseEvent]>([])
+
+    /// The observer to hand a Releaser.
+    var observer: @Sendable (ReleaseEvent) -> Void { { event in self.events.withLock { $0.append(event) } } }
+
+    var all: [ReleaseEvent] { events.withLock { $0 } }
+    var messages: [String] { all.map(\.message) }
+}
+
 /// A small HTTP server for tests: answers Prometheus queries with a settable value, and records webhook calls
 /// answering each path with a settable status.
 final class Receiver: Sendable {
@@ -111,6 +122,7 @@ final class ReleaseHarness: Sendable {
     let http: HTTPClient
     let clock = ManualClock()
     let releaser: Releaser
+    let events = EventLog()
     let logger: Logger
     let namespace = "default"
 
@@ -128,11 +140,16 @@ final class ReleaseHarness: Sendable {
         self.logger = logger
         releaser = Releaser(
             client: cluster.client,
-            configuration: ProgressionConfiguration(metricsServer: receiver.url),
+            configuration: ProgressionConfiguration(
+                metricsServer: receiver.url,
+                outbound: .local,
+                answersInEvents: true
+            ),
             http: http,
             clock: clock,
             metrics: metrics,
-            logger: logger
+            logger: logger,
+            onEvent: events.observer
         )
         try await cluster.installCRDs()
     }
@@ -296,15 +313,21 @@ final class ReleaseHarness: Sendable {
         _ = try await client.patch("\(deployments)/\(name)", ["spec": spec], type: .merge)
     }
 
-    /// A new worker process's Releaser on the same cluster, clock and Prometheus: nothing in memory.
-    func successor() -> Releaser {
+    /// A new worker process's Releaser on the same cluster, clock and Prometheus: nothing in memory; its events go to
+    /// `events`.
+    func successor(events: EventLog = EventLog()) -> Releaser {
         Releaser(
             client: client,
-            configuration: ProgressionConfiguration(metricsServer: receiver.url),
+            configuration: ProgressionConfiguration(
+                metricsServer: receiver.url,
+                outbound: .local,
+                answersInEvents: true
+            ),
             http: http,
             clock: clock,
             metrics: ProgressionMetrics(factory: NOOPMetricsHandler.instance),
-            logger: logger
+            logger: logger,
+            onEvent: events.observer
         )
     }
 
@@ -349,7 +372,7 @@ final class ReleaseHarness: Sendable {
         #expect(try await phase() == "Initialized")
     }
 
-    var messages: [String] { releaser.events.map(\.message) }
+    var messages: [String] { events.messages }
 }
 
 /// Runs `body` with a fresh harness and always stops it.

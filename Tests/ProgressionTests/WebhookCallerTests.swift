@@ -65,7 +65,7 @@ enum HookReceiver {
 
 @Suite("Webhook calls against a real receiver")
 struct WebhookCallerTests {
-    let caller = WebhookCaller(http: HTTPClient.shared, retryWait: .milliseconds(20))
+    let caller = WebhookCaller(http: HTTPClient.shared, retryWait: .milliseconds(20), outbound: .local)
     let payload = WebhookPayload(
         name: "podinfo",
         namespace: "prod",
@@ -214,7 +214,10 @@ struct WebhookCallerTests {
         let failFast = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         var hook = CanaryWebhook(name: "x", url: "http://127.0.0.1:1/gate")
         hook.retries = 1
-        let result = await WebhookCaller(http: failFast, retryWait: .milliseconds(10)).call(hook, payload: payload)
+        let result = await WebhookCaller(http: failFast, retryWait: .milliseconds(10), outbound: .local).call(
+            hook,
+            payload: payload
+        )
         try await failFast.shutdown()
         #expect(!result.succeeded)
         #expect(result.attempts == 2)

@@ -232,10 +232,10 @@ struct WebhookScenarioTests {
             try await harness.setImage("ghcr.io/stefanprodan/podinfo:6.0.1")
             for _ in 0..<2 { try await harness.tick() }
             #expect(
-                harness.releaser.events.last?.message
+                harness.events.all.last?.message
                     == "Halt podinfo.default advancement waiting for traffic increase approval quiet"
             )
-            #expect(harness.releaser.events.last?.warning == true)
+            #expect(harness.events.all.last?.warning == true)
             #expect(
                 try await harness.canary()["status", "conditions"]?[0]?["message"]
                     == "Halt podinfo.default advancement waiting for traffic increase approval quiet"
@@ -272,7 +272,7 @@ struct WebhookScenarioTests {
                 ]
             )
             #expect(slack.last?.body["attachments"]?[0]?["fields"] == [])
-            let warnings = harness.releaser.events.filter { $0.message.contains("waiting for promotion approval") }
+            let warnings = harness.events.all.filter { $0.message.contains("waiting for promotion approval") }
             #expect(warnings.count == 1)
             #expect(warnings.first?.warning == true)
         }

@@ -33,7 +33,11 @@ struct WorkerTests {
             let worker = ProgressionWorker(
                 releaser: Releaser(
                     client: harness.client,
-                    configuration: ProgressionConfiguration(metricsServer: harness.receiver.url),
+                    configuration: ProgressionConfiguration(
+                        metricsServer: harness.receiver.url,
+                        outbound: .local,
+                        answersInEvents: true
+                    ),
                     http: harness.http,
                     clock: clock,
                     metrics: ProgressionMetrics(factory: NOOPMetricsHandler.instance),
@@ -72,7 +76,12 @@ struct WorkerTests {
         return ProgressionWorker(
             releaser: Releaser(
                 client: harness.client,
-                configuration: ProgressionConfiguration(metricsServer: harness.receiver.url, namespace: "default"),
+                configuration: ProgressionConfiguration(
+                    metricsServer: harness.receiver.url,
+                    namespace: "default",
+                    outbound: .local,
+                    answersInEvents: true
+                ),
                 http: harness.http,
                 clock: clock,
                 metrics: ProgressionMetrics(factory: NOOPMetricsHandler.instance),

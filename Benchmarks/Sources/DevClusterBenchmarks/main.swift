@@ -166,7 +166,7 @@ if canaryCount > 0 {
     let http = HTTPClient(eventLoopGroupProvider: .singleton)
     let releaser = Releaser(
         client: admin,
-        configuration: ProgressionConfiguration(),
+        configuration: ProgressionConfiguration(outbound: .local),
         http: http,
         clock: ManualClock(),
         metrics: ProgressionMetrics(factory: NOOPMetricsHandler.instance),
