@@ -10,8 +10,9 @@ import Synchronization
 ///
 /// Endpoints, as Flagger 1.44's: `/healthz`; `/metrics`; `/gate/approve` (200) and `/gate/halt` (403);
 /// `/gate/check|open|close` and `/rollback/check|open|close`, named gates per canary, checks answering 403 until
-/// opened; any other path starts a task from the payload's `metadata`. Unlike Flagger, a task runs only when its
-/// command line is on the allow-list, `cmd` tasks run without a shell, every task is killed at
+/// opened; any other path starts a task from the payload's `metadata`. Unlike Flagger, a task runs only when the
+/// argument vector that runs is admitted (``CommandPolicy``: built-in program policies, the operator's patterns, and
+/// for `bash` its own patterns), `cmd` tasks run without a shell, every task is killed at
 /// ``LoadTesterConfiguration/timeout``, `hey` runs in the built-in ``LoadGenerator``, and gates are kept in a
 /// ``GateStore``.
 ///
@@ -61,7 +62,11 @@ public final class LoadTester: Service, Sendable {
         self.logger = logger
         let preferBuiltinHey = configuration.preferBuiltinHey
         planner = TaskPlanner(
-            allow: try AllowList(configuration.allow),
+            policy: try CommandPolicy(
+                programs: configuration.programs,
+                allow: configuration.allow,
+                allowBash: configuration.allowBash
+            ),
             builtinHey: { preferBuiltinHey || ProcessRunner.locate("hey") == nil }
         )
         namespacePattern = try configuration.namespaceRegexp.map { pattern throws(LoadTesterError) in

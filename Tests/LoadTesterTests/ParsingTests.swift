@@ -184,7 +184,11 @@ struct WebhookPayloadTests {
 struct TaskPlannerTests {
     func plan(_ metadata: [String: String]) throws -> PlannedTask {
         let planner = TaskPlanner(
-            allow: try AllowList(LoadTesterConfiguration.defaultAllow + ["^sleep( |$)"]),
+            policy: try CommandPolicy(
+                programs: Set(BuiltinProgram.allCases),
+                allow: ["^sleep( |$)"],
+                allowBash: [LoadTesterConfiguration.tutorialBashPattern]
+            ),
             builtinHey: { true }
         )
         return try planner.plan(WebhookPayload(name: "podinfo", namespace: "prod", metadata: metadata))
@@ -230,13 +234,28 @@ struct TaskPlannerTests {
         #expect(task.hey?.requests == 10)
     }
 
-    @Test("with the built-in generator off and a hey binary present, hey runs as a process and its flags are hey's")
+    @Test("with the built-in generator off and a hey binary present, hey runs as a process, checked by the same policy")
     func heyProcess() throws {
-        let planner = TaskPlanner(allow: try AllowList(LoadTesterConfiguration.defaultAllow), builtinHey: { false })
-        let payload = WebhookPayload(name: "podinfo", namespace: "prod", metadata: ["cmd": "hey -Z 1 http://x/"])
+        let planner = TaskPlanner(
+            policy: try CommandPolicy(programs: Set(BuiltinProgram.allCases), allow: [], allowBash: []),
+            builtinHey: { false }
+        )
+        let payload = WebhookPayload(
+            name: "podinfo",
+            namespace: "prod",
+            metadata: ["cmd": "hey -cpus 2 -n 1 -c 1 http://x/"]
+        )
         let task = try planner.plan(payload)
         #expect(task.hey == nil)
-        #expect(task.argv == ["hey", "-Z", "1", "http://x/"])
+        #expect(task.argv == ["hey", "-cpus", "2", "-n", "1", "-c", "1", "http://x/"])
+        // hey's own -D reads a local file and sends it; the policy refuses it for the binary as for the built-in.
+        let reading = WebhookPayload(
+            name: "podinfo",
+            namespace: "prod",
+            metadata: ["cmd": "hey -D /etc/passwd http://x/"]
+        )
+        let refusal = try #require(throws: Refusal.self) { try planner.plan(reading) }
+        #expect(refusal.status == 400)
     }
 
     @Test("bash, helm, helmv3 and kubectl block, and build their argv as Flagger does")
@@ -288,16 +307,16 @@ struct ConfigurationTests {
     }
 
     @Test(
-        "the default allow-list admits the documented tools and nothing else",
+        "the built-in policies admit the documented tools and nothing else",
         arguments: [
-            ("hey -z 1m http://x/", true), ("hey", true), ("curl -s http://x/", true), ("helm test podinfo", true),
+            ("hey -z 1m http://x/", true), ("hey", false), ("curl -s http://x/", true), ("helm test podinfo", true),
             ("helmv3 test podinfo", true), ("helm install x", false), ("kubectl get pods", true),
             ("grpc_health_probe -addr=x:9898", true), ("heyo", false), ("rm -rf /", false), ("bash -c id", false),
-            (" hey", false),
         ]
     )
     func defaultAllow(line: String, allowed: Bool) throws {
-        let allow = try AllowList(LoadTesterConfiguration.defaultAllow)
-        #expect(allow.permits(line) == allowed)
+        let policy = try CommandPolicy(programs: Set(BuiltinProgram.allCases), allow: [], allowBash: [])
+        let argv = try ArgumentSplitter.split(line)
+        #expect((policy.refusal(argv: argv, commandLine: ArgumentSplitter.render(argv)) == nil) == allowed)
     }
 }

