@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import Testing
 
 @testable import LoadTester
@@ -137,5 +138,25 @@ struct HostileTests {
             body: Self.task("kubectl", "get pods podinfo --kubeconfig=/tmp/k")
         )
         #expect(plain.status == 403)
+    }
+
+    @Test("hey -q 1e-30 is a 400 naming the flag, the value and the limit, and the load tester stays up")
+    func heyOverflow() async throws {
+        try await Fixture.withLoadTester(Self.shipped()) { _, port async throws in
+            let (status, body) = try await Fixture.post(
+                port,
+                "/",
+                Self.task("cmd", "hey -z 1m -q 1e-30 -c 2 http://podinfo-canary.prod:9898/")
+            )
+            #expect(status == 400)
+            #expect(body == "hey: -q 1e-30 is out of range: it must be 0 (no limit) or between 0.01 and 100000")
+            for cmd in [
+                "hey -n 1000000000 http://x/", "hey -z 9999999h http://x/", "hey -t 99999999 http://x/",
+                "hey -c 100000 -z 1s http://x/",
+            ] {
+                #expect(try await Fixture.post(port, "/", Self.task("cmd", cmd)).status == 400, "\(cmd)")
+            }
+            #expect(try await Fixture.request(port, "/healthz", method: .GET) == (200, "OK"))
+        }
     }
 }

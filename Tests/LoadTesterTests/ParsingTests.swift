@@ -127,6 +127,70 @@ struct HeyCommandTests {
         #expect(throws: HeyCommandError(flag: flag, message: message)) { try HeyCommand(arguments: arguments) }
     }
 
+    @Test(
+        "every flag is bounded: a value out of range is refused with the flag, the value and the limit",
+        arguments: [
+            (
+                ["-q", "1e-30", "http://x/"], "-q",
+                "-q 1e-30 is out of range: it must be 0 (no limit) or between 0.01 and 100000"
+            ),
+            (
+                ["-q", "0.001", "http://x/"], "-q",
+                "-q 0.001 is out of range: it must be 0 (no limit) or between 0.01 and 100000"
+            ),
+            (
+                ["-q", "1e308", "http://x/"], "-q",
+                "-q 1e308 is out of range: it must be 0 (no limit) or between 0.01 and 100000"
+            ),
+            (["-n", "1000001", "http://x/"], "-n", "-n 1000001 is above the limit of 1000000"),
+            (
+                ["-n", "99999999999999999999", "http://x/"], "-n",
+                "invalid value \"99999999999999999999\" for flag -n: parse error"
+            ),
+            (
+                ["-c", "1001", "-n", "2000", "http://x/"], "-c",
+                "-c 1001 is above the built-in load generator's limit of 1000"
+            ),
+            (["-z", "25h", "http://x/"], "-z", "-z 25h is above the limit of 24h"),
+            (["-z", "2562047h", "http://x/"], "-z", "-z 2562047h is above the limit of 24h"),
+            (["-t", "3601", "http://x/"], "-t", "-t 3601 is above the limit of 3600 seconds"),
+            (["-cpus", "5000", "http://x/"], "-cpus", "-cpus 5000 is above the limit of 1024"),
+            (
+                ["-d", String(repeating: "x", count: 65537), "http://x/"], "-d",
+                "-d: a body of 65537 bytes is above the limit of 65536"
+            ),
+            (
+                ["-H", "X-A: " + String(repeating: "x", count: 8190), "http://x/"], "-H",
+                "-H: a header of 8195 bytes is above the limit of 8192"
+            ),
+            (
+                ["-U", String(repeating: "x", count: 8193), "http://x/"], "-U",
+                "-U: 8193 bytes is above the limit of 8192"
+            ),
+            (
+                Array(repeating: ["-H", "X-A: b"], count: 101).flatMap { $0 } + ["http://x/"], "-H",
+                "-H: header 101 is above the limit of 100 headers"
+            ),
+        ]
+    )
+    func bounds(arguments: [String], flag: String, message: String) {
+        #expect(throws: HeyCommandError(flag: flag, message: message)) { try HeyCommand(arguments: arguments) }
+    }
+
+    @Test("values at the limits are accepted")
+    func atTheLimits() throws {
+        let command = try HeyCommand(
+            arguments: [
+                "-n", "1000000", "-c", "1000", "-q", "0.01", "-t", "3600", "-d", String(repeating: "x", count: 65536),
+            ]
+                + Array(repeating: ["-H", "X-A: b"], count: 100).flatMap { $0 } + ["http://x/"]
+        )
+        #expect(command.headers.count == 100)
+        #expect(try HeyCommand(arguments: ["-z", "24h", "-q", "100000", "http://x/"]).duration == .seconds(86_400))
+        #expect(LoadGenerator.interval(queriesPerSecond: 1e-30) == .seconds(86_400))
+        #expect(LoadGenerator.interval(queriesPerSecond: 0) == nil)
+    }
+
     @Test("a bad header names -H")
     func badHeader() throws {
         let error = try #require(throws: HeyCommandError.self) {
