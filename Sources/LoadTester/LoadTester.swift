@@ -25,7 +25,8 @@ public final class LoadTester: Service, Sendable {
     let namespacePattern: Pattern?
     let gates: GateBook
     let metrics: LoadTesterMetrics
-    let queue = BackgroundQueue()
+    let slots: TaskSlots
+    let queue: BackgroundQueue
     let generator: LoadGenerator
 
     /// Extra environment for commands: the HTTP proxy, when one is configured.
@@ -58,8 +59,16 @@ public final class LoadTester: Service, Sendable {
                 "maximumBodyBytes must be positive and maximumOutputBytes not negative"
             )
         }
+        guard configuration.maximumConcurrentTasks > 0 else {
+            throw LoadTesterError(
+                .invalidValue,
+                "maximumConcurrentTasks: must be positive, got \(configuration.maximumConcurrentTasks)"
+            )
+        }
         self.configuration = configuration
         self.logger = logger
+        slots = TaskSlots(capacity: configuration.maximumConcurrentTasks)
+        queue = BackgroundQueue(slots: slots)
         let preferBuiltinHey = configuration.preferBuiltinHey
         planner = TaskPlanner(
             policy: try CommandPolicy(
@@ -246,16 +255,38 @@ public final class LoadTester: Service, Sendable {
             return (error.status, error.message)
         }
         if task.blocking {
+            guard slots.acquire() else { return busy(task) }
+            defer { slots.release() }
             return await runBlocking(task)
         }
-        if !queue.submit(task) {
+        switch queue.submit(task) {
+        case .queued:
+            break
+        case .duplicate:
             metrics.skipped(task.type)
             logger.info(
                 "command skipped \(task.commandLine) is already running",
                 metadata: ["canary": "\(task.canary)"]
             )
+        case .full:
+            return busy(task)
         }
         return (202, "")
+    }
+
+    /// The 429 answer for a task beyond ``LoadTesterConfiguration/maximumConcurrentTasks``.
+    func busy(_ task: PlannedTask) -> (status: Int, body: String) {
+        metrics.throttled(task.type)
+        let limit = configuration.maximumConcurrentTasks
+        logger.warning(
+            "command refused \(task.commandLine): \(limit) tasks are running, the limit",
+            metadata: ["canary": "\(task.canary)"]
+        )
+        return (
+            429,
+            "command \(task.commandLine) not started: \(limit) tasks are running, the load tester's limit "
+                + "(--max-tasks); try again when one has finished"
+        )
     }
 
     func runBlocking(_ task: PlannedTask) async -> (status: Int, body: String) {
@@ -390,27 +421,73 @@ public final class LoadTester: Service, Sendable {
     }
 }
 
-/// Background tasks waiting to run, and the ones submitted and not yet finished, to skip duplicates.
+/// The load tester's task slots: a blocking task holds one while it runs, a background task from the moment it is
+/// accepted until it ends.
+final class TaskSlots: Sendable {
+    let capacity: Int
+    private let used = Mutex(0)
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// Slots taken now.
+    var inUse: Int { used.withLock { $0 } }
+
+    /// Takes a slot; false when all are taken.
+    func acquire() -> Bool {
+        used.withLock { used in
+            guard used < capacity else { return false }
+            used += 1
+            return true
+        }
+    }
+
+    /// Gives a slot back.
+    func release() {
+        used.withLock { $0 = max(0, $0 - 1) }
+    }
+}
+
+/// Background tasks waiting to run, and the ones submitted and not yet finished, to skip duplicates; each holds a
+/// task slot from submission to ``finish(_:)``.
 final class BackgroundQueue: Sendable {
+    enum Submission: Equatable {
+        /// Accepted; it holds a slot and runs once ``LoadTester/run()`` takes it.
+        case queued
+        /// The same command for the same canary is already queued or running.
+        case duplicate
+        /// Every task slot is taken.
+        case full
+    }
+
     let stream: AsyncStream<PlannedTask>
     private let continuation: AsyncStream<PlannedTask>.Continuation
     private let active = Mutex<Set<String>>([])
+    private let slots: TaskSlots
 
-    init() {
+    init(slots: TaskSlots) {
+        self.slots = slots
         (stream, continuation) = AsyncStream.makeStream()
     }
 
-    /// Queues the task; false when the same command for the same canary is already queued or running.
-    func submit(_ task: PlannedTask) -> Bool {
-        guard active.withLock({ $0.insert(task.key).inserted }) else { return false }
+    /// Queues the task unless it is a duplicate or no slot is free.
+    func submit(_ task: PlannedTask) -> Submission {
+        guard active.withLock({ $0.insert(task.key).inserted }) else { return .duplicate }
+        guard slots.acquire() else {
+            _ = active.withLock { $0.remove(task.key) }
+            return .full
+        }
         if case .terminated = continuation.yield(task) {
             finish(task)
         }
-        return true
+        return .queued
     }
 
+    /// Forgets a task that ended, and frees its slot.
     func finish(_ task: PlannedTask) {
         _ = active.withLock { $0.remove(task.key) }
+        slots.release()
     }
 }
 

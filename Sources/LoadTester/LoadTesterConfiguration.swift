@@ -41,6 +41,10 @@ public struct LoadTesterConfiguration: Sendable {
     public var maximumBodyBytes: Int
     /// At most this much of a command's combined output is kept (the end of it) for logs and responses.
     public var maximumOutputBytes: Int
+    /// The most tasks that may run at once, blocking and background together (a background task counts from the
+    /// moment it is accepted); beyond it a task is answered 429. A background command already running for the same
+    /// canary is skipped (202) before the count is consulted, as in Flagger.
+    public var maximumConcurrentTasks: Int
     /// An HTTP proxy for commands, as `http_proxy` (the playground routes cluster names such as
     /// `podinfo-canary.prod` through its simulated mesh this way).
     public var httpProxy: (host: String, port: Int)?
@@ -61,6 +65,7 @@ public struct LoadTesterConfiguration: Sendable {
         preferBuiltinHey: Bool = true,
         maximumBodyBytes: Int = 1 << 20,
         maximumOutputBytes: Int = 1 << 20,
+        maximumConcurrentTasks: Int = 8,
         httpProxy: (host: String, port: Int)? = nil,
         rewriteURL: @escaping @Sendable (String) -> String = { $0 }
     ) {
@@ -77,6 +82,7 @@ public struct LoadTesterConfiguration: Sendable {
         self.preferBuiltinHey = preferBuiltinHey
         self.maximumBodyBytes = maximumBodyBytes
         self.maximumOutputBytes = maximumOutputBytes
+        self.maximumConcurrentTasks = maximumConcurrentTasks
     }
 }
 

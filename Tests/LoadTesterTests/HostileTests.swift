@@ -4,6 +4,12 @@ import Testing
 
 @testable import LoadTester
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Each finding of issue 12 against the load tester, replayed as a tenant who can write Canary webhook metadata (or
 /// reach the Service) would, against the configuration Fledge ships (manifests/loadtester, the playground, the demo).
 @Suite("hostile tenant against the load tester")
@@ -157,6 +163,58 @@ struct HostileTests {
                 #expect(try await Fixture.post(port, "/", Self.task("cmd", cmd)).status == 400, "\(cmd)")
             }
             #expect(try await Fixture.request(port, "/healthz", method: .GET) == (200, "OK"))
+        }
+    }
+
+    @Test("the 9th concurrent task gets 429 while 8 run; a duplicate is still skipped, and a slot frees when one ends")
+    func concurrencyCap() async throws {
+        let directory = try Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Each task is `cat FIFO`, which blocks until the test opens that FIFO for writing: no timing involved.
+        let fifos = (0..<8).map { directory.appendingPathComponent("fifo-\($0)").path }
+        for fifo in fifos { #expect(mkfifo(fifo, 0o600) == 0) }
+        var configuration = Self.shipped()
+        configuration.allow = ["^cat /"]
+        #expect(configuration.maximumConcurrentTasks == 8)
+        try await Fixture.withLoadTester(configuration) { tester, port async throws in
+            let metrics = { try await Fixture.request(port, "/metrics", method: .GET).body }
+            for fifo in fifos {
+                #expect(try await Fixture.post(port, "/", Self.task("cmd", "cat \(fifo)")) == (202, ""))
+            }
+            let eightRunning = try await Fixture.eventually {
+                Fixture.metric(try await metrics(), "fledge_loadtester_tasks_running") == 8
+            }
+            #expect(eightRunning)
+            let ninth = try await Fixture.post(port, "/", Self.task("cmd", "cat \(directory.path)/ninth"))
+            #expect(ninth.status == 429)
+            #expect(
+                ninth.body
+                    == "command cat \(directory.path)/ninth not started: 8 tasks are running, the load tester's limit "
+                    + "(--max-tasks); try again when one has finished"
+            )
+            // A blocking task is refused before it starts, too.
+            #expect(try await Fixture.post(port, "/", Self.task("kubectl", "version --client")).status == 429)
+            // A duplicate of a running background command is skipped as before, not counted.
+            #expect(try await Fixture.post(port, "/", Self.task("cmd", "cat \(fifos[0])")) == (202, ""))
+            let text = try await metrics()
+            #expect(Fixture.metric(text, "fledge_loadtester_tasks_throttled_total{type=\"cmd\"}") == 1)
+            #expect(Fixture.metric(text, "fledge_loadtester_tasks_throttled_total{type=\"kubectl\"}") == 1)
+            #expect(Fixture.metric(text, "fledge_loadtester_tasks_skipped_total{type=\"cmd\"}") == 1)
+            #expect(tester.slots.inUse == 8)
+
+            // End the first task: open its FIFO for writing (once cat has it open for reading) and close it.
+            let opened = await Fixture.eventually {
+                let descriptor = open(fifos[0], O_WRONLY | O_NONBLOCK)
+                guard descriptor >= 0 else { return false }
+                close(descriptor)
+                return true
+            }
+            #expect(opened)
+            let freed = await Fixture.eventually { tester.slots.inUse == 7 }
+            #expect(freed)
+            #expect(try await Fixture.post(port, "/", Self.task("cmd", "cat \(fifos[0])")) == (202, ""))
+            #expect(tester.slots.inUse == 8)
+            // The graceful shutdown at the end of withLoadTester kills the eight cats still waiting.
         }
     }
 }
