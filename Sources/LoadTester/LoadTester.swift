@@ -59,6 +59,9 @@ public final class LoadTester: Service, Sendable {
                 "maximumBodyBytes must be positive and maximumOutputBytes not negative"
             )
         }
+        guard configuration.maximumGates > 0 else {
+            throw LoadTesterError(.invalidValue, "maximumGates: must be positive, got \(configuration.maximumGates)")
+        }
         guard configuration.maximumConcurrentTasks > 0 else {
             throw LoadTesterError(
                 .invalidValue,
@@ -81,7 +84,7 @@ public final class LoadTester: Service, Sendable {
         namespacePattern = try configuration.namespaceRegexp.map { pattern throws(LoadTesterError) in
             try compilePattern(pattern, setting: "namespaceRegexp")
         }
-        gates = GateBook(store: configuration.gateStore)
+        gates = GateBook(store: configuration.gateStore, capacity: configuration.maximumGates)
         metrics = LoadTesterMetrics(registry: registry)
         generator = LoadGenerator(logger: logger, rewrite: configuration.rewriteURL)
     }
@@ -194,6 +197,7 @@ public final class LoadTester: Service, Sendable {
         guard !payload.name.isEmpty, !payload.namespace.isEmpty else {
             throw Refusal(status: 400, message: "name and namespace are required in the payload to find the gate")
         }
+        try GateNames.check(name: payload.name, namespace: payload.namespace)
         return payload
     }
 
@@ -226,6 +230,16 @@ public final class LoadTester: Service, Sendable {
             try await gates.set(kind.key(name: payload.name, namespace: payload.namespace), open: open)
         } catch {
             switch error {
+            case .full(let limit):
+                logger.warning(
+                    "\(payload.canary) \(subject) not opened: \(limit) gates are open, the limit",
+                    metadata: ["canary": "\(payload.canary)"]
+                )
+                return (
+                    507,
+                    "\(payload.canary) \(subject) not opened: \(limit) gates are open, the load tester's limit "
+                        + "(--max-gates); close gates that are no longer needed"
+                )
             case .unreadable(let underlying):
                 logger.error("reading the gates failed", metadata: ["error": "\(underlying)"])
                 return (500, "\(payload.canary) \(subject) not \(change): the gate store cannot be read: \(underlying)")

@@ -33,6 +33,8 @@ public struct LoadTesterConfiguration: Sendable {
     public var timeout: Duration
     /// Where gates are kept across restarts; `nil` keeps them in memory only, as Flagger does.
     public var gateStore: (any GateStore)?
+    /// The most gates that may be open at once (closing a gate forgets it); opening another is answered 507.
+    public var maximumGates: Int
     /// Run `hey` commands with the built-in ``LoadGenerator`` even when a `hey` binary is on `PATH`.
     ///
     /// When `false`, the built-in generator is used only if no `hey` executable is found.
@@ -62,6 +64,7 @@ public struct LoadTesterConfiguration: Sendable {
         namespaceRegexp: String? = nil,
         timeout: Duration = .seconds(3600),
         gateStore: (any GateStore)? = nil,
+        maximumGates: Int = 1024,
         preferBuiltinHey: Bool = true,
         maximumBodyBytes: Int = 1 << 20,
         maximumOutputBytes: Int = 1 << 20,
@@ -79,6 +82,7 @@ public struct LoadTesterConfiguration: Sendable {
         self.namespaceRegexp = namespaceRegexp
         self.timeout = timeout
         self.gateStore = gateStore
+        self.maximumGates = maximumGates
         self.preferBuiltinHey = preferBuiltinHey
         self.maximumBodyBytes = maximumBodyBytes
         self.maximumOutputBytes = maximumOutputBytes

@@ -217,4 +217,145 @@ struct HostileTests {
             // The graceful shutdown at the end of withLoadTester kills the eight cats still waiting.
         }
     }
+
+    @Test("20,000 gate names stop at the cap; closing a gate that is not open adds nothing, closing one frees a place")
+    func gateCap() async throws {
+        let store = MemoryGateStore()
+        var configuration = Self.shipped()
+        configuration.gateStore = store
+        #expect(configuration.maximumGates == 1024)
+        let tester = try LoadTester(configuration: configuration, logger: Fixture.quiet)
+        var answers: [Int: Int] = [:]
+        for index in 0..<20_000 {
+            let answer = await tester.handle(
+                method: "POST",
+                path: "/gate/open",
+                body: Fixture.payload(name: "canary-\(index)", namespace: "team-\(index % 7)")
+            )
+            answers[answer.status, default: 0] += 1
+        }
+        #expect(answers == [202: 1024, 507: 18_976])
+        #expect(store.gates.count == 1024)
+        #expect(await tester.gates.count == 1024)
+        let refused = await tester.handle(
+            method: "POST",
+            path: "/gate/open",
+            body: Fixture.payload(name: "canary-20000", namespace: "team-0")
+        )
+        #expect(
+            refused
+                == (
+                    507,
+                    "canary-20000.team-0 gate not opened: 1024 gates are open, the load tester's limit (--max-gates); "
+                        + "close gates that are no longer needed"
+                )
+        )
+        // Re-opening an open gate is fine at the cap; closing a gate that is not open neither adds nor saves.
+        let reopened = await tester.handle(
+            method: "POST",
+            path: "/gate/open",
+            body: Fixture.payload(name: "canary-0", namespace: "team-0")
+        )
+        #expect(reopened.status == 202)
+        let saves = store.saveCount
+        let closedUnknown = await tester.handle(
+            method: "POST",
+            path: "/rollback/close",
+            body: Fixture.payload(name: "canary-5000", namespace: "team-2")
+        )
+        #expect(closedUnknown.status == 202)
+        #expect(store.saveCount == saves)
+        #expect(store.gates.count == 1024)
+        // Closing an open gate frees its place.
+        #expect(
+            await tester.handle(
+                method: "POST",
+                path: "/gate/close",
+                body: Fixture.payload(name: "canary-0", namespace: "team-0")
+            ).status
+                == 202
+        )
+        #expect(store.gates.count == 1023)
+        #expect(
+            await tester.handle(
+                method: "POST",
+                path: "/gate/open",
+                body: Fixture.payload(name: "canary-20000", namespace: "team-0")
+            ).status
+                == 202
+        )
+    }
+
+    @Test(
+        "a gate name or namespace that is not a Canary's is a 400 naming the field, and later saves still work",
+        arguments: [
+            ("Podinfo", "prod", "name: Invalid value: \"Podinfo\": a lowercase RFC 1123 subdomain"),
+            ("podinfo canary", "prod", "name: Invalid value: \"podinfo canary\": a lowercase RFC 1123 subdomain"),
+            ("podinfo/x", "prod", "name: Invalid value: \"podinfo/x\""),
+            ("podinfo_x", "prod", "name: Invalid value: \"podinfo_x\""),
+            ("-podinfo", "prod", "name: Invalid value: \"-podinfo\""),
+            ("podinfo.", "prod", "name: Invalid value: \"podinfo.\""),
+            ("pödinfo", "prod", "name: Invalid value: \"pödinfo\""),
+            (String(repeating: "a", count: 254), "prod", "must be no more than 253 characters"),
+            (String(repeating: "a", count: 240), "prod", "too long for a gate in namespace \"prod\""),
+            ("podinfo", "prod.eu", "namespace: Invalid value: \"prod.eu\": a lowercase RFC 1123 label"),
+            ("podinfo", "Prod", "namespace: Invalid value: \"Prod\""),
+            (
+                "podinfo", String(repeating: "n", count: 64),
+                "namespace: Invalid value: \"\(String(repeating: "n", count: 64))\": must be no more than 63 characters"
+            ),
+        ]
+    )
+    func gateNames(name: String, namespace: String, message: String) async throws {
+        let store = ConfigMapKeyStore()
+        var configuration = Self.shipped()
+        configuration.gateStore = store
+        try await Fixture.withLoadTester(configuration) { _, port async throws in
+            for path in ["/gate/open", "/rollback/open", "/gate/check", "/gate/close"] {
+                let (status, body) = try await Fixture.post(
+                    port,
+                    path,
+                    Fixture.payload(name: name, namespace: namespace)
+                )
+                #expect(status == 400, "\(path)")
+                #expect(body.hasPrefix("name: ") || body.hasPrefix("namespace: "), "\(body)")
+                #expect(body.contains(message), "\(body)")
+            }
+            // The bad name was never kept, so the next save (the API server would refuse a bad key) succeeds.
+            #expect(
+                try await Fixture.post(port, "/gate/open", Fixture.payload(name: "podinfo.v2", namespace: "prod"))
+                    .status == 202
+            )
+            #expect(
+                try await Fixture.post(port, "/gate/check", Fixture.payload(name: "podinfo.v2", namespace: "prod")) == (
+                    200, "Approved"
+                )
+            )
+        }
+        #expect(store.gates == ["gate/prod/podinfo.v2": true])
+    }
+}
+
+/// A gate store that refuses a save holding a key the API server would refuse in a ConfigMap, as a real one does.
+private final class ConfigMapKeyStore: GateStore {
+    struct InvalidKey: Error {}
+
+    let memory = MemoryGateStore()
+    var gates: [String: Bool] { memory.gates }
+
+    func load() async throws -> [String: Bool] { try await memory.load() }
+
+    func save(_ gates: [String: Bool]) async throws {
+        for key in gates.keys {
+            let dataKey = ConfigMapGateStore.dataKey(key)
+            let valid =
+                !dataKey.isEmpty && dataKey.utf8.count <= 253
+                && dataKey.unicodeScalars.allSatisfy {
+                    $0.isASCII
+                        && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-._".unicodeScalars.contains($0))
+                }
+            guard valid else { throw InvalidKey() }
+        }
+        try await memory.save(gates)
+    }
 }

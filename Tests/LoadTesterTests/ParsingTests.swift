@@ -370,6 +370,22 @@ struct ConfigurationTests {
         #expect(timeout.code == .invalidValue)
     }
 
+    @Test("so do caps on tasks and gates that are not positive, and a bash pattern that does not compile")
+    func badCaps() throws {
+        let tasks = try #require(throws: LoadTesterError.self) {
+            _ = try LoadTester(configuration: LoadTesterConfiguration(maximumConcurrentTasks: 0), logger: Fixture.quiet)
+        }
+        #expect(tasks.message == "maximumConcurrentTasks: must be positive, got 0")
+        let gates = try #require(throws: LoadTesterError.self) {
+            _ = try LoadTester(configuration: LoadTesterConfiguration(maximumGates: -1), logger: Fixture.quiet)
+        }
+        #expect(gates.message == "maximumGates: must be positive, got -1")
+        let bash = try #require(throws: LoadTesterError.self) {
+            _ = try LoadTester(configuration: LoadTesterConfiguration(allowBash: ["^curl ("]), logger: Fixture.quiet)
+        }
+        #expect(bash.message == "allowBash: \"^curl (\" is not a valid regular expression")
+    }
+
     @Test(
         "the built-in policies admit the documented tools and nothing else",
         arguments: [
