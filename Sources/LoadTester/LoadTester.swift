@@ -26,6 +26,8 @@ public final class LoadTester: Service, Sendable {
     let gates: GateBook
     let metrics: LoadTesterMetrics
     let slots: TaskSlots
+    /// The token every request but `/healthz` must carry, when one is configured.
+    let token: BearerTokenFile?
     let queue: BackgroundQueue
     let generator: LoadGenerator
 
@@ -71,6 +73,9 @@ public final class LoadTester: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         slots = TaskSlots(capacity: configuration.maximumConcurrentTasks)
+        token = try configuration.tokenFile.map { path throws(LoadTesterError) in
+            try BearerTokenFile(path: path, recheckInterval: configuration.tokenRecheckInterval)
+        }
         queue = BackgroundQueue(slots: slots)
         let preferBuiltinHey = configuration.preferBuiltinHey
         planner = TaskPlanner(
@@ -129,9 +134,18 @@ public final class LoadTester: Service, Sendable {
         }
     }
 
+    /// Whether a request to `path` with this `Authorization` header may be served: always without a token file,
+    /// and with one only for `/healthz` or with `Bearer <token>`. The HTTP server answers 401 otherwise.
+    public func authorizes(path: String, authorization: String?) -> Bool {
+        guard let token, path != "/healthz" else { return true }
+        return token.accepts(authorization)
+    }
+
     /// Answers one request: what the HTTP server calls, and what tests and an embedded use may call in process.
     ///
-    /// The method is not checked, as in Flagger; a query string on `path` is ignored.
+    /// The method is not checked, as in Flagger; a query string on `path` is ignored. The bearer token is not
+    /// checked here: an in-process caller is trusted, and the HTTP server checks it first
+    /// (``authorizes(path:authorization:)``).
     public func handle(method: String, path: String, body: [UInt8]) async -> (status: Int, body: String) {
         let route = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
         switch route ?? path {

@@ -47,6 +47,11 @@ public struct LoadTesterConfiguration: Sendable {
     /// moment it is accepted); beyond it a task is answered 429. A background command already running for the same
     /// canary is skipped (202) before the count is consulted, as in Flagger.
     public var maximumConcurrentTasks: Int
+    /// A file holding a bearer token: when set, every request but `/healthz` must carry `Authorization: Bearer
+    /// <token>` or is answered 401. The file is read again at most every ``tokenRecheckInterval``.
+    public var tokenFile: String?
+    /// How often the token file is read again, so that a rotated token takes effect without a restart.
+    public var tokenRecheckInterval: Duration
     /// An HTTP proxy for commands, as `http_proxy` (the playground routes cluster names such as
     /// `podinfo-canary.prod` through its simulated mesh this way).
     public var httpProxy: (host: String, port: Int)?
@@ -69,6 +74,8 @@ public struct LoadTesterConfiguration: Sendable {
         maximumBodyBytes: Int = 1 << 20,
         maximumOutputBytes: Int = 1 << 20,
         maximumConcurrentTasks: Int = 8,
+        tokenFile: String? = nil,
+        tokenRecheckInterval: Duration = .seconds(2),
         httpProxy: (host: String, port: Int)? = nil,
         rewriteURL: @escaping @Sendable (String) -> String = { $0 }
     ) {
@@ -87,6 +94,8 @@ public struct LoadTesterConfiguration: Sendable {
         self.maximumBodyBytes = maximumBodyBytes
         self.maximumOutputBytes = maximumOutputBytes
         self.maximumConcurrentTasks = maximumConcurrentTasks
+        self.tokenFile = tokenFile
+        self.tokenRecheckInterval = tokenRecheckInterval
     }
 }
 

@@ -144,6 +144,23 @@ enum Fixture {
         return (Int(response.status.code), String(buffer: bytes))
     }
 
+    /// A request with extra headers, answering the response's headers too.
+    static func request(
+        _ port: Int,
+        _ path: String,
+        method: HTTPMethod = .POST,
+        headers: [(String, String)],
+        body: String? = nil
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 1 << 22)
+        return (Int(response.status.code), response.headers, String(buffer: bytes))
+    }
+
     static func post(_ port: Int, _ path: String = "/", _ body: String) async throws -> (status: Int, body: String) {
         try await request(port, path, body: body)
     }
