@@ -22,7 +22,7 @@ final class BearerTokenFile: Sendable {
         self.recheckInterval = recheckInterval
         self.now = now
         guard let token = Self.read(path) else {
-            throw LoadTesterError(.invalidValue, "tokenFile: \"\(path)\" cannot be read or holds no token")
+            throw LoadTesterError(.invalidValue, "the token file \"\(path)\" cannot be read or holds no token")
         }
         state = Mutex((token, now()))
     }

@@ -57,6 +57,20 @@ struct LoadTesterCommand: AsyncParsableCommand {
     @Option(help: "Longest a task may run, as a Go duration.")
     var timeout = "1h"
 
+    @Option(help: "Most tasks running at once, blocking and background together; more are answered 429.")
+    var maxTasks = 8
+
+    @Option(help: "Most gates open at once; opening another is answered 507.")
+    var maxGates = 1024
+
+    @Option(
+        help: ArgumentHelp(
+            "A file holding a bearer token every request but /healthz must carry (read again when it changes).",
+            valueName: "path"
+        )
+    )
+    var tokenFile: String?
+
     @Flag(help: "Keep gates in memory only, even in a cluster.")
     var memoryGates = false
 
@@ -69,6 +83,8 @@ struct LoadTesterCommand: AsyncParsableCommand {
         guard let limit = GoDuration(timeout), limit.nanoseconds > 0 else {
             throw fail("fledge loadtester: --timeout \(timeout) is not a positive Go duration such as 30s or 1h")
         }
+        guard maxTasks > 0 else { throw fail("fledge loadtester: --max-tasks \(maxTasks): must be at least 1") }
+        guard maxGates > 0 else { throw fail("fledge loadtester: --max-gates \(maxGates): must be at least 1") }
         var chosen: Set<BuiltinProgram> = []
         if programs != "none" {
             for name in programs.split(separator: ",", omittingEmptySubsequences: false) {
@@ -97,7 +113,10 @@ struct LoadTesterCommand: AsyncParsableCommand {
                     allowBash: allowBash,
                     namespaceRegexp: namespaceRegexp,
                     timeout: limit.duration,
-                    gateStore: store
+                    gateStore: store,
+                    maximumGates: maxGates,
+                    maximumConcurrentTasks: maxTasks,
+                    tokenFile: tokenFile
                 ),
                 logger: logger
             )

@@ -115,7 +115,7 @@ struct TokenTests {
             let error = try #require(throws: LoadTesterError.self) {
                 _ = try LoadTester(configuration: LoadTesterConfiguration(tokenFile: path), logger: Fixture.quiet)
             }
-            #expect(error.message == "tokenFile: \"\(path)\" cannot be read or holds no token")
+            #expect(error.message == "the token file \"\(path)\" cannot be read or holds no token")
         }
     }
 }
