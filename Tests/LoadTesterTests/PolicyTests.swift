@@ -313,3 +313,47 @@ struct TutorialBashPatternTests {
         #expect(try !AllowList([Self.pattern]).permits(line))
     }
 }
+
+@Suite("The worked examples of docs/loadtester.md")
+struct DocumentedPatternTests {
+    func admits(_ patterns: [String], typed cmd: String) throws -> Bool {
+        let policy = try CommandPolicy(programs: [], allow: patterns, allowBash: [])
+        let argv = try ArgumentSplitter.split(cmd)
+        return policy.refusal(argv: argv, commandLine: ArgumentSplitter.render(argv)) == nil
+    }
+
+    @Test("1: a Kubernetes name as the last argument, and the [^ ]+ pitfall")
+    func kubernetesName() throws {
+        let good = ["^kubectl get pods -n [a-z0-9]([-a-z0-9]*[a-z0-9])? [a-z0-9][-a-z0-9.]*$"]
+        #expect(try admits(good, typed: "kubectl get pods -n prod podinfo-7d9f"))
+        #expect(try !admits(good, typed: "kubectl get pods -n prod --kubeconfig=/tmp/k"))
+        let loose = ["^kubectl get pods -n prod [^ ]+$"]
+        #expect(try admits(loose, typed: "kubectl get pods -n prod --kubeconfig=/tmp/k"))
+    }
+
+    @Test("2: a header with a space is single-quoted in the canonical line, however it was typed")
+    func quotedHeader() throws {
+        let pattern = [#"^curl -s -H 'X-Canary: insider' http://podinfo-canary\.prod:9898/$"#]
+        #expect(try admits(pattern, typed: #"curl -s -H "X-Canary: insider" http://podinfo-canary.prod:9898/"#))
+        #expect(try admits(pattern, typed: #"curl  -s  -H X-Canary:\ insider   http://podinfo-canary.prod:9898/"#))
+        #expect(
+            try !admits(pattern, typed: #"curl -s -H "X-Canary: insider" -o /tmp/x http://podinfo-canary.prod:9898/"#)
+        )
+    }
+
+    @Test("3: an in-house tool")
+    func inHouseTool() throws {
+        let pattern = [
+            #"^/opt/checks/smoke --url http://[a-z0-9]([-a-z0-9]*[a-z0-9])?\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(:[0-9]{1,5})?/ --expect [0-9]{3}$"#
+        ]
+        #expect(try admits(pattern, typed: "/opt/checks/smoke --url http://podinfo-canary.prod:9898/ --expect 200"))
+        #expect(try !admits(pattern, typed: "/opt/checks/smoke --url http://podinfo-canary.prod:9898/ --expect 200 -v"))
+    }
+
+    @Test("4: a bash JSON check")
+    func bashCheck() throws {
+        let allow = try AllowList([#"^curl -s http://podinfo-canary\.prod:9898/version \| grep -q 3\.1\.[0-9]+$"#])
+        #expect(allow.permits("curl -s http://podinfo-canary.prod:9898/version | grep -q 3.1.1"))
+        #expect(!allow.permits("curl -s http://podinfo-canary.prod:9898/version | grep -q 3.1.1; id"))
+    }
+}
