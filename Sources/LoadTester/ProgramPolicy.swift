@@ -208,8 +208,7 @@ enum CurlPolicy {
     }
 
     private static func refused(_ option: String, name: String?) -> String {
-        let reason = name.flatMap { reasons[$0] }.map { ": \($0)" } ?? ""
-        return "\(option) is not among the options the built-in curl policy allows\(reason)"
+        "\(option): \(name.flatMap { reasons[$0] } ?? "not among the options the policy allows")"
     }
 }
 
@@ -347,7 +346,7 @@ struct SubcommandPolicy: Sendable {
                 if let reason = refusedFlags[name]
                     ?? refusedPrefixes.first(where: { name.hasPrefix($0.prefix) })?.reason
                 {
-                    return "--\(name) is refused by the built-in \(program) policy: \(reason)"
+                    return "--\(name): \(reason)"
                 }
                 if name == "output" {
                     if let reason = outputRefusal("--output", takeValue(inline: inline)) { return reason }
@@ -357,8 +356,8 @@ struct SubcommandPolicy: Sendable {
                 if leadingValueFlags.contains(name) {
                     if takeValue(inline: inline) == nil { return "--\(name) needs a value" }
                 } else if !leadingFlags.contains(name) {
-                    return "--\(name) before the subcommand: the built-in \(program) policy reads only "
-                        + "\(leadingDescription) there; put other flags after the subcommand"
+                    return "--\(name) before the subcommand: the policy reads only \(leadingDescription) there; put "
+                        + "other flags after the subcommand"
                 }
                 continue
             }
@@ -368,7 +367,7 @@ struct SubcommandPolicy: Sendable {
                     if letter == "=" { break }
                     if let long = refusedShorthands[letter] {
                         let reason = refusedFlags[String(long.dropFirst(2))] ?? Self.identity
-                        return "-\(letter) (\(long)) is refused by the built-in \(program) policy: \(reason)"
+                        return "-\(letter) (\(long)): \(reason)"
                     }
                     if valueShorthands.contains(letter) {
                         if letters.first == "=" { letters.removeFirst() }
@@ -382,8 +381,8 @@ struct SubcommandPolicy: Sendable {
                         break
                     }
                     if subcommand == nil {
-                        return "-\(letter) before the subcommand: the built-in \(program) policy reads only "
-                            + "\(leadingDescription) there; put other flags after the subcommand"
+                        return "-\(letter) before the subcommand: the policy reads only \(leadingDescription) there; "
+                            + "put other flags after the subcommand"
                     }
                 }
                 continue
@@ -394,7 +393,7 @@ struct SubcommandPolicy: Sendable {
             }
         }
         guard subcommand != nil else {
-            return "no subcommand; the built-in \(program) policy allows \(allowed.sorted().joined(separator: ", "))"
+            return "no subcommand (allowed: \(allowed.sorted().joined(separator: ", ")))"
         }
         return nil
     }
@@ -408,11 +407,11 @@ struct SubcommandPolicy: Sendable {
         if allowed.contains(subcommand) { return nil }
         let list = allowed.sorted().joined(separator: ", ")
         if builtins.contains(subcommand) {
-            let reason = subcommandReasons[subcommand].map { ": \($0)" } ?? ""
-            return "\(program) \(subcommand) is refused by the built-in \(program) policy\(reason); it allows \(list)"
+            let reason = subcommandReasons[subcommand] ?? "not among the subcommands the policy allows"
+            return "\(program) \(subcommand): \(reason) (allowed: \(list))"
         }
         return "\(ArgumentSplitter.quote(subcommand)) is not a \(program) built-in command, so \(program) would run a "
-            + "plugin \(program)-\(subcommand) from PATH; the built-in \(program) policy allows \(list)"
+            + "plugin \(program)-\(subcommand) from PATH (allowed: \(list))"
     }
 }
 
@@ -444,11 +443,11 @@ enum GRPCHealthProbePolicy {
             let name = String(body.prefix { $0 != "=" })
             let hasInline = body.contains("=")
             if fileFlags.contains(name) {
-                return "-\(name) is refused by the built-in grpc_health_probe policy: it reads a local file"
+                return "-\(name): it reads a local file"
             }
             if booleanFlags.contains(name) { continue }
             guard valueFlags.contains(name) else {
-                return "-\(name) is not among the flags the built-in grpc_health_probe policy allows"
+                return "-\(name): not among the flags the policy allows"
             }
             if !hasInline {
                 guard index < arguments.count else { return "-\(name) needs a value" }
