@@ -3,7 +3,8 @@ import Synchronization
 /// Where the load tester keeps its gates, so that an approval survives a restart of the load tester.
 ///
 /// Keys are `<kind>/<namespace>/<name>` (see ``GateKind/key(name:namespace:)``), values whether the gate is open.
-/// ``save(_:)`` receives every gate each time one changes; calls are never concurrent.
+/// ``save(_:)`` receives every open gate each time one changes (a closed gate is forgotten; entries saved as closed
+/// by earlier versions are dropped when loaded); calls are never concurrent.
 public protocol GateStore: Sendable {
     /// Returns the gates saved last, or an empty dictionary when none were.
     func load() async throws -> [String: Bool]
@@ -54,26 +55,31 @@ public final class MemoryGateStore: GateStore {
     }
 }
 
-/// The load tester's gates: loaded from the store once, written back on every change, one save at a time so that
-/// the last save always holds the newest state.
+/// The load tester's open gates: loaded from the store once, written back on every change, one save at a time so
+/// that the last save always holds the newest state, and at most `capacity` of them.
 actor GateBook {
     let store: (any GateStore)?
+    let capacity: Int
     private var gates: [String: Bool] = [:]
     private var loaded: Bool
     private var saving = false
     private var saveWaiters: [CheckedContinuation<Void, Never>] = []
 
-    init(store: (any GateStore)?) {
+    init(store: (any GateStore)?, capacity: Int = .max) {
         self.store = store
+        self.capacity = capacity
         self.loaded = store == nil
     }
+
+    /// How many gates are open.
+    var count: Int { gates.count }
 
     /// Loads the saved gates unless that was done; gates changed here before the load completes win.
     func loadIfNeeded() async throws {
         guard !loaded, let store else { return }
         let saved = try await store.load()
         guard !loaded else { return }
-        gates = saved.merging(gates) { _, local in local }
+        gates = saved.filter(\.value).merging(gates) { _, local in local }
         loaded = true
     }
 
@@ -88,15 +94,21 @@ actor GateBook {
         }
     }
 
-    /// Opens or closes a gate and saves all gates. Throws when the store could not be read first (nothing is
-    /// changed) or could not be written (the change holds in memory).
+    /// Opens or closes (forgets) a gate and saves all gates. Closing a gate that is not open changes and saves
+    /// nothing. Throws when the store could not be read first or `capacity` gates are open (nothing is changed), or
+    /// when the store could not be written (the change holds in memory).
     func set(_ key: String, open: Bool) async throws(GateBookError) {
         do {
             try await loadIfNeeded()
         } catch {
             throw .unreadable(error)
         }
-        gates[key] = open
+        if open {
+            guard gates[key] != nil || gates.count < capacity else { throw .full(capacity) }
+            gates[key] = true
+        } else {
+            guard gates.removeValue(forKey: key) != nil else { return }
+        }
         guard let store else { return }
         await acquireSaveTurn()
         defer { releaseSaveTurn() }
@@ -127,4 +139,6 @@ actor GateBook {
 enum GateBookError: Error {
     case unreadable(any Error)
     case unwritable(any Error)
+    /// This many gates are open, the limit.
+    case full(Int)
 }

@@ -8,7 +8,11 @@ import KubeModels
 /// `-d` body, `-T` content type (`text/html`), `-A` accept, `-a user:password`, `-U` user agent, `-host` Host
 /// header, `-t` per-request timeout in seconds (20; 0 waits forever), `-disable-keepalive`, `-disable-redirects`,
 /// and, without effect, `-h2`, `-cpus` and `-disable-compression`. Flags precede the URL, as Go's `flag` package
-/// requires; `-D`, `-o` and `-x` are refused.
+/// requires; `-D` (a body read from a local file), `-o` and `-x` are refused.
+///
+/// Every value is bounded, so that no command line can trap the process or hold it for long: `-n` ≤ 1,000,000,
+/// `-c` ≤ 1000, `-q` 0 or 0.01…100,000, `-z` ≤ 24h, `-t` ≤ 3600, at most 100 `-H` of at most 8 KiB, `-d` ≤ 64 KiB;
+/// a value out of range is refused naming the flag, the value and the limit.
 public struct HeyCommand: Sendable, Equatable {
     /// A request header given with `-H`.
     public struct Header: Sendable, Equatable {
@@ -24,8 +28,26 @@ public struct HeyCommand: Sendable, Equatable {
         }
     }
 
-    /// The most workers the built-in generator starts for one command.
+    /// The most workers the built-in generator starts for one command (`-c`).
     public static let maximumConcurrency = 1000
+    /// The most requests one command may ask for (`-n`).
+    public static let maximumRequests = 1_000_000
+    /// The lowest `-q` other than 0 (no limit): one request per 100 s per worker.
+    public static let minimumQueriesPerSecond = 0.01
+    /// The highest `-q`.
+    public static let maximumQueriesPerSecond = 100_000.0
+    /// The longest `-z`.
+    public static let maximumDuration: Duration = .seconds(24 * 3600)
+    /// The longest `-t`, in seconds.
+    public static let maximumRequestTimeoutSeconds = 3600
+    /// The most `-H` headers.
+    public static let maximumHeaders = 100
+    /// The longest value of `-H`, `-m`, `-T`, `-A`, `-a`, `-U` or `-host`, in UTF-8 bytes.
+    public static let maximumHeaderBytes = 8192
+    /// The longest `-d` body, in UTF-8 bytes.
+    public static let maximumBodyBytes = 64 << 10
+    /// The highest `-cpus` (which the built-in generator ignores).
+    public static let maximumCPUs = 1024
 
     /// The URL every request goes to.
     public var url: String
@@ -149,26 +171,50 @@ public struct HeyCommand: Sendable, Equatable {
             func invalid(_ detail: String = "parse error") -> HeyCommandError {
                 HeyCommandError(flag: flag, message: "invalid value \"\(value)\" for flag \(flag): \(detail)")
             }
+            func above(_ limit: String) -> HeyCommandError {
+                HeyCommandError(flag: flag, message: "\(flag) \(value) is above the limit of \(limit)")
+            }
+            if name != "H", name != "d", value.utf8.count > Self.maximumHeaderBytes {
+                throw HeyCommandError(
+                    flag: flag,
+                    message: "\(flag): \(value.utf8.count) bytes is above the limit of \(Self.maximumHeaderBytes)"
+                )
+            }
             switch name {
             case "n":
                 guard let number = Int(value) else { throw invalid() }
+                guard number <= Self.maximumRequests else { throw above("\(Self.maximumRequests)") }
                 requests = number
             case "c":
                 guard let number = Int(value) else { throw invalid() }
                 concurrency = number
             case "q":
                 guard let number = Double(value), number.isFinite else { throw invalid() }
+                guard number >= 0 else { throw HeyCommandError(flag: "-q", message: "-q cannot be negative") }
+                guard number == 0 || (Self.minimumQueriesPerSecond...Self.maximumQueriesPerSecond).contains(number)
+                else {
+                    throw HeyCommandError(
+                        flag: flag,
+                        message: "\(flag) \(value) is out of range: it must be 0 (no limit) or between "
+                            + "\(Self.minimumQueriesPerSecond) and \(Int(Self.maximumQueriesPerSecond))"
+                    )
+                }
                 queriesPerSecond = number
             case "z":
                 guard let parsed = KubeModels.GoDuration(value)?.duration else { throw invalid() }
                 guard parsed >= .zero else { throw invalid("must not be negative") }
+                guard parsed <= Self.maximumDuration else { throw above("24h") }
                 duration = parsed == .zero ? nil : parsed
             case "t":
                 guard let seconds = Int(value) else { throw invalid() }
                 guard seconds >= 0 else { throw invalid("must not be negative") }
+                guard seconds <= Self.maximumRequestTimeoutSeconds else {
+                    throw above("\(Self.maximumRequestTimeoutSeconds) seconds")
+                }
                 requestTimeout = seconds == 0 ? nil : .seconds(seconds)
             case "cpus":
-                guard Int(value) != nil else { throw invalid() }
+                guard let number = Int(value) else { throw invalid() }
+                guard number <= Self.maximumCPUs else { throw above("\(Self.maximumCPUs)") }
             case "m":
                 method = value.uppercased()
                 guard !method.isEmpty, method.allSatisfy({ $0.isASCII && ($0.isLetter || $0 == "-") }) else {
@@ -181,8 +227,30 @@ public struct HeyCommand: Sendable, Equatable {
                         message: "could not parse the header \"\(value)\" given with -H; want \"Name: value\""
                     )
                 }
+                guard value.utf8.count <= Self.maximumHeaderBytes else {
+                    throw HeyCommandError(
+                        flag: flag,
+                        message: "\(flag): a header of \(value.utf8.count) bytes is above the limit of "
+                            + "\(Self.maximumHeaderBytes)"
+                    )
+                }
+                guard headers.count < Self.maximumHeaders else {
+                    throw HeyCommandError(
+                        flag: flag,
+                        message: "\(flag): header \(headers.count + 1) is above the limit of \(Self.maximumHeaders) "
+                            + "headers"
+                    )
+                }
                 headers.append(header)
-            case "d": body = value
+            case "d":
+                guard value.utf8.count <= Self.maximumBodyBytes else {
+                    throw HeyCommandError(
+                        flag: flag,
+                        message: "\(flag): a body of \(value.utf8.count) bytes is above the limit of "
+                            + "\(Self.maximumBodyBytes)"
+                    )
+                }
+                body = value
             case "T": contentType = value
             case "A": accept = value
             case "a":
@@ -235,9 +303,6 @@ public struct HeyCommand: Sendable, Equatable {
                 flag: "-c",
                 message: "-c \(concurrency) is above the built-in load generator's limit of \(Self.maximumConcurrency)"
             )
-        }
-        guard queriesPerSecond >= 0 else {
-            throw HeyCommandError(flag: "-q", message: "-q cannot be negative")
         }
     }
 

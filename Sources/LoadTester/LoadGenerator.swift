@@ -106,6 +106,16 @@ public final class LoadGenerator: Sendable {
     /// Runs the command and reports what happened; stops early, with what was done so far, when `limit` passes
     /// or the calling task is cancelled. Throws only when the command's URL cannot be requested at all.
     public func run(_ command: HeyCommand, limit: Duration? = nil) async throws -> LoadSummary {
+        try await run(command, limit: limit, clock: ContinuousClock())
+    }
+
+    /// ``run(_:limit:)`` on the given clock: `-z`, `-q` and `limit` are measured on it (tests move it by hand), and
+    /// each request's own timeout is the real time left until the earlier of `-t` and `limit` by it.
+    func run<C: Clock>(
+        _ command: HeyCommand,
+        limit: Duration?,
+        clock: C
+    ) async throws -> LoadSummary where C.Duration == Duration {
         let template = try makeRequest(command)
         var configuration = HTTPClient.Configuration()
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -124,13 +134,12 @@ public final class LoadGenerator: Sendable {
             backgroundActivityLogger: logger
         )
 
-        let clock = ContinuousClock()
         let start = clock.now
-        let plan = RunPlan(
+        let plan = RunPlan<C>(
             start: start,
-            end: command.duration.map { start + $0 },
-            limit: limit.map { start + $0 },
-            interval: command.queriesPerSecond > 0 ? .seconds(1 / command.queriesPerSecond) : nil,
+            end: command.duration.map { start.advanced(by: $0) },
+            limit: limit.map { start.advanced(by: $0) },
+            interval: Self.interval(queriesPerSecond: command.queriesPerSecond),
             requestTimeout: command.requestTimeout,
             remaining: command.duration == nil ? command.requests : nil
         )
@@ -142,7 +151,7 @@ public final class LoadGenerator: Sendable {
             for await part in group { total.merge(part) }
             return total
         }
-        let elapsed = clock.now - start
+        let elapsed = start.duration(to: clock.now)
         do {
             try await client.shutdown()
         } catch {
@@ -180,13 +189,20 @@ public final class LoadGenerator: Sendable {
         return request
     }
 
+    /// Time between one worker's requests at `-q` requests per second: `nil` for no limit, and never more than a
+    /// day, so that no rate, however small, makes a `Duration` overflow.
+    static func interval(queriesPerSecond: Double) -> Duration? {
+        guard queriesPerSecond > 0, queriesPerSecond.isFinite else { return nil }
+        return .seconds(min(1 / queriesPerSecond, 86_400))
+    }
+
     /// The shared schedule of one run.
-    final class RunPlan: Sendable {
-        let start: ContinuousClock.Instant
+    final class RunPlan<C: Clock>: Sendable where C.Duration == Duration {
+        let start: C.Instant
         /// When `-z` is over.
-        let end: ContinuousClock.Instant?
+        let end: C.Instant?
         /// When the caller's limit is reached.
-        let limit: ContinuousClock.Instant?
+        let limit: C.Instant?
         /// Time between one worker's requests, from `-q`.
         let interval: Duration?
         let requestTimeout: Duration?
@@ -194,9 +210,9 @@ public final class LoadGenerator: Sendable {
         let remaining: Mutex<Int?>
 
         init(
-            start: ContinuousClock.Instant,
-            end: ContinuousClock.Instant?,
-            limit: ContinuousClock.Instant?,
+            start: C.Instant,
+            end: C.Instant?,
+            limit: C.Instant?,
             interval: Duration?,
             requestTimeout: Duration?,
             remaining: Int?
@@ -210,7 +226,7 @@ public final class LoadGenerator: Sendable {
         }
 
         /// The earliest of `-z`'s end and the limit.
-        var stop: ContinuousClock.Instant? {
+        var stop: C.Instant? {
             switch (end, limit) {
             case (let end?, let limit?): return min(end, limit)
             case (let end?, nil): return end
@@ -271,16 +287,16 @@ public final class LoadGenerator: Sendable {
     }
 
     /// One worker: sends requests one after another until the budget, `-z` or the limit runs out.
-    static func work(
+    static func work<C: Clock>(
         client: HTTPClient,
         request: HTTPClientRequest,
-        plan: RunPlan,
-        clock: ContinuousClock
-    ) async -> Tally {
+        plan: RunPlan<C>,
+        clock: C
+    ) async -> Tally where C.Duration == Duration {
         var tally = Tally()
         var tick = plan.start
         let stop = plan.stop
-        func pastLimit(_ instant: ContinuousClock.Instant) -> Bool {
+        func pastLimit(_ instant: C.Instant) -> Bool {
             if let limit = plan.limit, instant >= limit, plan.end.map({ limit < $0 }) ?? true {
                 return true
             }
@@ -289,16 +305,16 @@ public final class LoadGenerator: Sendable {
         while !Task.isCancelled {
             if let interval = plan.interval {
                 // Like Go's time.Tick: a fixed schedule; ticks missed while a request was slow are dropped.
-                tick += interval
+                tick = tick.advanced(by: interval)
                 let now = clock.now
-                if tick < now - interval { tick = now }
+                if tick < now.advanced(by: .zero - interval) { tick = now }
                 if let stop, tick >= stop {
                     if pastLimit(stop), plan.budgetLeft { tally.stoppedAtLimit = true }
                     break
                 }
                 if tick > now {
                     do {
-                        try await clock.sleep(until: tick)
+                        try await clock.sleep(until: tick, tolerance: nil)
                     } catch {
                         break
                     }
@@ -310,15 +326,15 @@ public final class LoadGenerator: Sendable {
                 break
             }
             guard plan.claim() else { break }
-            var deadline = plan.requestTimeout.map { now + $0 }
+            var deadline = plan.requestTimeout.map { now.advanced(by: $0) }
             if let limit = plan.limit { deadline = min(deadline ?? limit, limit) }
-            let timeout = deadline.map { TimeAmount($0 - now) } ?? .hours(24 * 365)
+            let timeout = deadline.map { TimeAmount(now.duration(to: $0)) } ?? .hours(24 * 365)
             do {
                 let response = try await client.execute(request, timeout: timeout)
                 for try await chunk in response.body {
                     tally.bytes += chunk.readableBytes
                 }
-                tally.latencies.append(clock.now - now)
+                tally.latencies.append(now.duration(to: clock.now))
                 tally.statusCodes[Int(response.status.code), default: 0] += 1
             } catch {
                 if Task.isCancelled { break }

@@ -10,8 +10,9 @@ import Synchronization
 ///
 /// Endpoints, as Flagger 1.44's: `/healthz`; `/metrics`; `/gate/approve` (200) and `/gate/halt` (403);
 /// `/gate/check|open|close` and `/rollback/check|open|close`, named gates per canary, checks answering 403 until
-/// opened; any other path starts a task from the payload's `metadata`. Unlike Flagger, a task runs only when its
-/// command line is on the allow-list, `cmd` tasks run without a shell, every task is killed at
+/// opened; any other path starts a task from the payload's `metadata`. Unlike Flagger, a task runs only when the
+/// argument vector that runs is admitted (``CommandPolicy``: built-in program policies, the operator's patterns, and
+/// for `bash` its own patterns), `cmd` tasks run without a shell, every task is killed at
 /// ``LoadTesterConfiguration/timeout``, `hey` runs in the built-in ``LoadGenerator``, and gates are kept in a
 /// ``GateStore``.
 ///
@@ -24,7 +25,10 @@ public final class LoadTester: Service, Sendable {
     let namespacePattern: Pattern?
     let gates: GateBook
     let metrics: LoadTesterMetrics
-    let queue = BackgroundQueue()
+    let slots: TaskSlots
+    /// The token every request but `/healthz` must carry, when one is configured.
+    let token: BearerTokenFile?
+    let queue: BackgroundQueue
     let generator: LoadGenerator
 
     /// Extra environment for commands: the HTTP proxy, when one is configured.
@@ -57,17 +61,35 @@ public final class LoadTester: Service, Sendable {
                 "maximumBodyBytes must be positive and maximumOutputBytes not negative"
             )
         }
+        guard configuration.maximumGates > 0 else {
+            throw LoadTesterError(.invalidValue, "maximumGates: must be positive, got \(configuration.maximumGates)")
+        }
+        guard configuration.maximumConcurrentTasks > 0 else {
+            throw LoadTesterError(
+                .invalidValue,
+                "maximumConcurrentTasks: must be positive, got \(configuration.maximumConcurrentTasks)"
+            )
+        }
         self.configuration = configuration
         self.logger = logger
+        slots = TaskSlots(capacity: configuration.maximumConcurrentTasks)
+        token = try configuration.tokenFile.map { path throws(LoadTesterError) in
+            try BearerTokenFile(path: path, recheckInterval: configuration.tokenRecheckInterval)
+        }
+        queue = BackgroundQueue(slots: slots)
         let preferBuiltinHey = configuration.preferBuiltinHey
         planner = TaskPlanner(
-            allow: try AllowList(configuration.allow),
+            policy: try CommandPolicy(
+                programs: configuration.programs,
+                allow: configuration.allow,
+                allowBash: configuration.allowBash
+            ),
             builtinHey: { preferBuiltinHey || ProcessRunner.locate("hey") == nil }
         )
         namespacePattern = try configuration.namespaceRegexp.map { pattern throws(LoadTesterError) in
             try compilePattern(pattern, setting: "namespaceRegexp")
         }
-        gates = GateBook(store: configuration.gateStore)
+        gates = GateBook(store: configuration.gateStore, capacity: configuration.maximumGates)
         metrics = LoadTesterMetrics(registry: registry)
         generator = LoadGenerator(logger: logger, rewrite: configuration.rewriteURL)
     }
@@ -112,9 +134,18 @@ public final class LoadTester: Service, Sendable {
         }
     }
 
+    /// Whether a request to `path` with this `Authorization` header may be served: always without a token file,
+    /// and with one only for `/healthz` or with `Bearer <token>`. The HTTP server answers 401 otherwise.
+    public func authorizes(path: String, authorization: String?) -> Bool {
+        guard let token, path != "/healthz" else { return true }
+        return token.accepts(authorization)
+    }
+
     /// Answers one request: what the HTTP server calls, and what tests and an embedded use may call in process.
     ///
-    /// The method is not checked, as in Flagger; a query string on `path` is ignored.
+    /// The method is not checked, as in Flagger; a query string on `path` is ignored. The bearer token is not
+    /// checked here: an in-process caller is trusted, and the HTTP server checks it first
+    /// (``authorizes(path:authorization:)``).
     public func handle(method: String, path: String, body: [UInt8]) async -> (status: Int, body: String) {
         let route = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
         switch route ?? path {
@@ -180,6 +211,7 @@ public final class LoadTester: Service, Sendable {
         guard !payload.name.isEmpty, !payload.namespace.isEmpty else {
             throw Refusal(status: 400, message: "name and namespace are required in the payload to find the gate")
         }
+        try GateNames.check(name: payload.name, namespace: payload.namespace)
         return payload
     }
 
@@ -212,6 +244,16 @@ public final class LoadTester: Service, Sendable {
             try await gates.set(kind.key(name: payload.name, namespace: payload.namespace), open: open)
         } catch {
             switch error {
+            case .full(let limit):
+                logger.warning(
+                    "\(payload.canary) \(subject) not opened: \(limit) gates are open, the limit",
+                    metadata: ["canary": "\(payload.canary)"]
+                )
+                return (
+                    507,
+                    "\(payload.canary) \(subject) not opened: \(limit) gates are open, the load tester's limit "
+                        + "(--max-gates); close gates that are no longer needed"
+                )
             case .unreadable(let underlying):
                 logger.error("reading the gates failed", metadata: ["error": "\(underlying)"])
                 return (500, "\(payload.canary) \(subject) not \(change): the gate store cannot be read: \(underlying)")
@@ -241,16 +283,38 @@ public final class LoadTester: Service, Sendable {
             return (error.status, error.message)
         }
         if task.blocking {
+            guard slots.acquire() else { return busy(task) }
+            defer { slots.release() }
             return await runBlocking(task)
         }
-        if !queue.submit(task) {
+        switch queue.submit(task) {
+        case .queued:
+            break
+        case .duplicate:
             metrics.skipped(task.type)
             logger.info(
                 "command skipped \(task.commandLine) is already running",
                 metadata: ["canary": "\(task.canary)"]
             )
+        case .full:
+            return busy(task)
         }
         return (202, "")
+    }
+
+    /// The 429 answer for a task beyond ``LoadTesterConfiguration/maximumConcurrentTasks``.
+    func busy(_ task: PlannedTask) -> (status: Int, body: String) {
+        metrics.throttled(task.type)
+        let limit = configuration.maximumConcurrentTasks
+        logger.warning(
+            "command refused \(task.commandLine): \(limit) tasks are running, the limit",
+            metadata: ["canary": "\(task.canary)"]
+        )
+        return (
+            429,
+            "command \(task.commandLine) not started: \(limit) tasks are running, the load tester's limit "
+                + "(--max-tasks); try again when one has finished"
+        )
     }
 
     func runBlocking(_ task: PlannedTask) async -> (status: Int, body: String) {
@@ -385,27 +449,73 @@ public final class LoadTester: Service, Sendable {
     }
 }
 
-/// Background tasks waiting to run, and the ones submitted and not yet finished, to skip duplicates.
+/// The load tester's task slots: a blocking task holds one while it runs, a background task from the moment it is
+/// accepted until it ends.
+final class TaskSlots: Sendable {
+    let capacity: Int
+    private let used = Mutex(0)
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// Slots taken now.
+    var inUse: Int { used.withLock { $0 } }
+
+    /// Takes a slot; false when all are taken.
+    func acquire() -> Bool {
+        used.withLock { used in
+            guard used < capacity else { return false }
+            used += 1
+            return true
+        }
+    }
+
+    /// Gives a slot back.
+    func release() {
+        used.withLock { $0 = max(0, $0 - 1) }
+    }
+}
+
+/// Background tasks waiting to run, and the ones submitted and not yet finished, to skip duplicates; each holds a
+/// task slot from submission to ``finish(_:)``.
 final class BackgroundQueue: Sendable {
+    enum Submission: Equatable {
+        /// Accepted; it holds a slot and runs once ``LoadTester/run()`` takes it.
+        case queued
+        /// The same command for the same canary is already queued or running.
+        case duplicate
+        /// Every task slot is taken.
+        case full
+    }
+
     let stream: AsyncStream<PlannedTask>
     private let continuation: AsyncStream<PlannedTask>.Continuation
     private let active = Mutex<Set<String>>([])
+    private let slots: TaskSlots
 
-    init() {
+    init(slots: TaskSlots) {
+        self.slots = slots
         (stream, continuation) = AsyncStream.makeStream()
     }
 
-    /// Queues the task; false when the same command for the same canary is already queued or running.
-    func submit(_ task: PlannedTask) -> Bool {
-        guard active.withLock({ $0.insert(task.key).inserted }) else { return false }
+    /// Queues the task unless it is a duplicate or no slot is free.
+    func submit(_ task: PlannedTask) -> Submission {
+        guard active.withLock({ $0.insert(task.key).inserted }) else { return .duplicate }
+        guard slots.acquire() else {
+            _ = active.withLock { $0.remove(task.key) }
+            return .full
+        }
         if case .terminated = continuation.yield(task) {
             finish(task)
         }
-        return true
+        return .queued
     }
 
+    /// Forgets a task that ended, and frees its slot.
     func finish(_ task: PlannedTask) {
         _ = active.withLock { $0.remove(task.key) }
+        slots.release()
     }
 }
 

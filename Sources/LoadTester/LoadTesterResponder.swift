@@ -9,6 +9,21 @@ struct LoadTesterResponder: HTTPResponder {
     let tester: LoadTester
 
     func respond(to request: Request, context: Context) async throws -> Response {
+        guard tester.authorizes(path: request.uri.path, authorization: request.headers[.authorization]) else {
+            return Response(
+                status: .unauthorized,
+                headers: [
+                    .contentType: "text/plain; charset=utf-8",
+                    .wwwAuthenticate: "Bearer realm=\"fledge-loadtester\"",
+                ],
+                body: ResponseBody(
+                    byteBuffer: ByteBuffer(
+                        string: "Unauthorized: this load tester requires Authorization: Bearer <token> on every "
+                            + "path but /healthz"
+                    )
+                )
+            )
+        }
         var request = request
         let limit = tester.configuration.maximumBodyBytes
         let body: ByteBuffer

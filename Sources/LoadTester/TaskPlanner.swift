@@ -17,7 +17,8 @@ struct PlannedTask: Sendable, Equatable {
     var type: TaskType
     /// `name.namespace` of the canary that asked.
     var canary: String
-    /// The command line as checked against the allow-list, and as named in logs and answers.
+    /// The command line checked against the allow-list and named in logs and answers: the canonical line of
+    /// ``argv`` (``ArgumentSplitter/render(_:)``), or a bash task's whole script.
     var commandLine: String
     /// The program and its arguments.
     var argv: [String]
@@ -42,8 +43,11 @@ struct Refusal: Error, Sendable, Equatable {
 }
 
 /// Turns a webhook payload into a task, or a refusal; no I/O except looking `hey` up on `PATH` when asked.
+///
+/// Every type but `bash` is split by ``ArgumentSplitter`` into the argument vector that runs, and that vector is
+/// what ``CommandPolicy`` checks; a `bash` script is checked whole against its own patterns.
 struct TaskPlanner: Sendable {
-    let allow: AllowList
+    let policy: CommandPolicy
     /// Whether a `hey` command runs in the built-in generator.
     let builtinHey: @Sendable () -> Bool
 
@@ -56,53 +60,75 @@ struct TaskPlanner: Sendable {
         guard let type = TaskType(rawValue: typeName) else {
             throw Refusal(status: 400, message: "unknown task type \(typeName)")
         }
-        let command = (metadata["cmd"] ?? "").trimmingWhitespace()
+        let command = try CommandCharacters.checked(metadata["cmd"] ?? "")
         guard !command.isEmpty else {
             throw Refusal(status: 400, message: "cmd not found in metadata")
-        }
-        let fields = command.split(whereSeparator: \.isWhitespace).map(String.init)
-        let commandLine: String
-        let argv: [String]
-        switch type {
-        case .cmd:
-            commandLine = command
-            argv = []
-        case .bash:
-            commandLine = command
-            argv = ["bash", "-c", command]
-        case .helm, .helmv3:
-            argv = ["helm"] + fields
-            commandLine = "helm \(command)"
-        case .kubectl:
-            argv = ["kubectl"] + fields
-            commandLine = "kubectl \(command)"
-        }
-        guard allow.permits(commandLine) else {
-            throw Refusal(status: 403, message: allow.refusal(for: commandLine))
         }
         var task = PlannedTask(
             type: type,
             canary: payload.canary,
-            commandLine: commandLine,
-            argv: argv,
+            commandLine: command,
+            argv: ["bash", "-c", command],
             hey: nil,
             logOutput: Self.parseBool(metadata["logCmdOutput"]),
             returnOutput: Self.parseBool(metadata["returnCmdOutput"])
         )
-        guard type == .cmd else { return task }
+        if type == .bash {
+            if let refusal = policy.bashRefusal(command) { throw Refusal(status: 403, message: refusal) }
+            return task
+        }
+        let prefix: [String]
+        switch type {
+        case .helm, .helmv3: prefix = ["helm"]
+        case .kubectl: prefix = ["kubectl"]
+        case .cmd, .bash: prefix = []
+        }
         do {
-            task.argv = try ArgumentSplitter.split(command)
+            task.argv = prefix + (try ArgumentSplitter.split(command, subject: "\(type.rawValue) tasks"))
         } catch {
             throw Refusal(status: 400, message: "cmd \"\(command)\": \(error.message)")
         }
-        if task.argv.first == "hey", builtinHey() {
-            do {
-                task.hey = try HeyCommand(arguments: Array(task.argv.dropFirst()))
-            } catch {
-                throw Refusal(status: 400, message: error.description)
-            }
+        guard let program = task.argv.first else {
+            throw Refusal(status: 400, message: "cmd not found in metadata")
+        }
+        task.commandLine = ArgumentSplitter.render(task.argv)
+        if program == "hey", type == .cmd {
+            task.hey = try planHey(task)
+            return task
+        }
+        if let refusal = policy.refusal(argv: task.argv, commandLine: task.commandLine) {
+            throw Refusal(status: 403, message: refusal)
         }
         return task
+    }
+
+    /// Checks a `hey` command: its flags are parsed (and bounded) by ``HeyCommand``, which is its built-in policy;
+    /// returns the parsed command when it runs in the built-in generator.
+    private func planHey(_ task: PlannedTask) throws(Refusal) -> HeyCommand? {
+        let builtin = builtinHey()
+        let parsed: Result<HeyCommand, HeyCommandError>
+        do {
+            parsed = .success(try HeyCommand(arguments: Array(task.argv.dropFirst())))
+        } catch {
+            parsed = .failure(error)
+        }
+        let policyOn = policy.programs.contains(.hey)
+        let parsedCommand = try? parsed.get()
+        if !(policyOn && parsedCommand != nil), !policy.allow.permits(task.commandLine) {
+            if policyOn, case .failure(let error) = parsed {
+                throw Refusal(status: 400, message: error.description)
+            }
+            throw Refusal(
+                status: 403,
+                message: policy.refusal(argv: task.argv, commandLine: task.commandLine)
+                    ?? "command \"\(task.commandLine)\" is not allowed"
+            )
+        }
+        guard builtin else { return nil }
+        switch parsed {
+        case .success(let command): return command
+        case .failure(let error): throw Refusal(status: 400, message: error.description)
+        }
     }
 
     /// Go's `strconv.ParseBool`, which Flagger uses for metadata flags; anything else is false.
@@ -111,14 +137,5 @@ struct TaskPlanner: Sendable {
         case "1", "t", "T", "true", "TRUE", "True": return true
         default: return false
         }
-    }
-}
-
-extension StringProtocol {
-    /// The text without leading and trailing whitespace.
-    func trimmingWhitespace() -> String {
-        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace })
-        else { return "" }
-        return String(self[first...last])
     }
 }

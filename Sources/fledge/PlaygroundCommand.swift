@@ -248,7 +248,8 @@ final class Playground: Sendable {
                 configuration: LoadTesterConfiguration(
                     host: "127.0.0.1",
                     port: 0,
-                    allow: LoadTesterConfiguration.defaultAllow,
+                    // The built-in program policies, and bash lines shaped like the tutorial's acceptance test.
+                    allowBash: [LoadTesterConfiguration.tutorialBashPattern],
                     timeout: .seconds(600),
                     httpProxy: ("127.0.0.1", meshPort),
                     rewriteURL: rewrite

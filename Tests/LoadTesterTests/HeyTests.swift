@@ -102,19 +102,44 @@ struct HeyTests {
         #expect(summary.p50 == nil)
     }
 
-    @Test("a limit shorter than -z stops the run early and says so")
+    @Test("a limit shorter than -z stops the run early and says so", .timeLimit(.minutes(2)))
     func limit() async throws {
         let target = Target()
+        let clock = ManualTestClock()
         try await Fixture.withServices([target.application]) {
             let port = try #require(await target.announcer.wait())
             let generator = LoadGenerator(logger: Fixture.quiet)
-            let start = ContinuousClock.now
             let command = try HeyCommand(commandLine: "hey -z 30s -q 10 -c 1 http://127.0.0.1:\(port)/")
-            let summary = try await generator.run(command, limit: .milliseconds(500))
-            // Well before `sleep 30` would have ended on its own: the task was killed.
-            #expect(ContinuousClock.now - start < .seconds(25))
+            async let run = generator.run(command, limit: .milliseconds(500), clock: clock)
+            // The worker waits for its first tick at 100 ms; at it, it sends one request and waits for the next.
+            await clock.sleepers(atLeast: 1)
+            clock.advance(by: .milliseconds(100))
+            await clock.sleepers(atLeast: 1)
+            // Past the 500 ms limit, long before -z's 30 s are over.
+            clock.advance(by: .seconds(1))
+            let summary = try await run
             #expect(summary.stoppedAtLimit)
-            #expect(summary.requests >= 1)
+            #expect(summary.requests == 1)
+            #expect(summary.elapsed == .milliseconds(1100))
+        }
+    }
+
+    @Test("-z without a limit runs to its end by the clock, not stopped at a limit", .timeLimit(.minutes(2)))
+    func durationEnds() async throws {
+        let target = Target()
+        let clock = ManualTestClock()
+        try await Fixture.withServices([target.application]) {
+            let port = try #require(await target.announcer.wait())
+            let generator = LoadGenerator(logger: Fixture.quiet)
+            let command = try HeyCommand(commandLine: "hey -z 2s -q 2 -c 1 http://127.0.0.1:\(port)/")
+            async let run = generator.run(command, limit: .seconds(60), clock: clock)
+            await clock.sleepers(atLeast: 1)
+            clock.advance(by: .milliseconds(500))
+            await clock.sleepers(atLeast: 1)
+            clock.advance(by: .seconds(2))
+            let summary = try await run
+            #expect(!summary.stoppedAtLimit)
+            #expect(summary.requests == 1)
         }
     }
 }

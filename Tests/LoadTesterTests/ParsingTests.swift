@@ -127,6 +127,70 @@ struct HeyCommandTests {
         #expect(throws: HeyCommandError(flag: flag, message: message)) { try HeyCommand(arguments: arguments) }
     }
 
+    @Test(
+        "every flag is bounded: a value out of range is refused with the flag, the value and the limit",
+        arguments: [
+            (
+                ["-q", "1e-30", "http://x/"], "-q",
+                "-q 1e-30 is out of range: it must be 0 (no limit) or between 0.01 and 100000"
+            ),
+            (
+                ["-q", "0.001", "http://x/"], "-q",
+                "-q 0.001 is out of range: it must be 0 (no limit) or between 0.01 and 100000"
+            ),
+            (
+                ["-q", "1e308", "http://x/"], "-q",
+                "-q 1e308 is out of range: it must be 0 (no limit) or between 0.01 and 100000"
+            ),
+            (["-n", "1000001", "http://x/"], "-n", "-n 1000001 is above the limit of 1000000"),
+            (
+                ["-n", "99999999999999999999", "http://x/"], "-n",
+                "invalid value \"99999999999999999999\" for flag -n: parse error"
+            ),
+            (
+                ["-c", "1001", "-n", "2000", "http://x/"], "-c",
+                "-c 1001 is above the built-in load generator's limit of 1000"
+            ),
+            (["-z", "25h", "http://x/"], "-z", "-z 25h is above the limit of 24h"),
+            (["-z", "2562047h", "http://x/"], "-z", "-z 2562047h is above the limit of 24h"),
+            (["-t", "3601", "http://x/"], "-t", "-t 3601 is above the limit of 3600 seconds"),
+            (["-cpus", "5000", "http://x/"], "-cpus", "-cpus 5000 is above the limit of 1024"),
+            (
+                ["-d", String(repeating: "x", count: 65537), "http://x/"], "-d",
+                "-d: a body of 65537 bytes is above the limit of 65536"
+            ),
+            (
+                ["-H", "X-A: " + String(repeating: "x", count: 8190), "http://x/"], "-H",
+                "-H: a header of 8195 bytes is above the limit of 8192"
+            ),
+            (
+                ["-U", String(repeating: "x", count: 8193), "http://x/"], "-U",
+                "-U: 8193 bytes is above the limit of 8192"
+            ),
+            (
+                Array(repeating: ["-H", "X-A: b"], count: 101).flatMap { $0 } + ["http://x/"], "-H",
+                "-H: header 101 is above the limit of 100 headers"
+            ),
+        ]
+    )
+    func bounds(arguments: [String], flag: String, message: String) {
+        #expect(throws: HeyCommandError(flag: flag, message: message)) { try HeyCommand(arguments: arguments) }
+    }
+
+    @Test("values at the limits are accepted")
+    func atTheLimits() throws {
+        let command = try HeyCommand(
+            arguments: [
+                "-n", "1000000", "-c", "1000", "-q", "0.01", "-t", "3600", "-d", String(repeating: "x", count: 65536),
+            ]
+                + Array(repeating: ["-H", "X-A: b"], count: 100).flatMap { $0 } + ["http://x/"]
+        )
+        #expect(command.headers.count == 100)
+        #expect(try HeyCommand(arguments: ["-z", "24h", "-q", "100000", "http://x/"]).duration == .seconds(86_400))
+        #expect(LoadGenerator.interval(queriesPerSecond: 1e-30) == .seconds(86_400))
+        #expect(LoadGenerator.interval(queriesPerSecond: 0) == nil)
+    }
+
     @Test("a bad header names -H")
     func badHeader() throws {
         let error = try #require(throws: HeyCommandError.self) {
@@ -184,7 +248,11 @@ struct WebhookPayloadTests {
 struct TaskPlannerTests {
     func plan(_ metadata: [String: String]) throws -> PlannedTask {
         let planner = TaskPlanner(
-            allow: try AllowList(LoadTesterConfiguration.defaultAllow + ["^sleep( |$)"]),
+            policy: try CommandPolicy(
+                programs: Set(BuiltinProgram.allCases),
+                allow: ["^sleep( |$)"],
+                allowBash: [LoadTesterConfiguration.tutorialBashPattern]
+            ),
             builtinHey: { true }
         )
         return try planner.plan(WebhookPayload(name: "podinfo", namespace: "prod", metadata: metadata))
@@ -230,13 +298,28 @@ struct TaskPlannerTests {
         #expect(task.hey?.requests == 10)
     }
 
-    @Test("with the built-in generator off and a hey binary present, hey runs as a process and its flags are hey's")
+    @Test("with the built-in generator off and a hey binary present, hey runs as a process, checked by the same policy")
     func heyProcess() throws {
-        let planner = TaskPlanner(allow: try AllowList(LoadTesterConfiguration.defaultAllow), builtinHey: { false })
-        let payload = WebhookPayload(name: "podinfo", namespace: "prod", metadata: ["cmd": "hey -Z 1 http://x/"])
+        let planner = TaskPlanner(
+            policy: try CommandPolicy(programs: Set(BuiltinProgram.allCases), allow: [], allowBash: []),
+            builtinHey: { false }
+        )
+        let payload = WebhookPayload(
+            name: "podinfo",
+            namespace: "prod",
+            metadata: ["cmd": "hey -cpus 2 -n 1 -c 1 http://x/"]
+        )
         let task = try planner.plan(payload)
         #expect(task.hey == nil)
-        #expect(task.argv == ["hey", "-Z", "1", "http://x/"])
+        #expect(task.argv == ["hey", "-cpus", "2", "-n", "1", "-c", "1", "http://x/"])
+        // hey's own -D reads a local file and sends it; the policy refuses it for the binary as for the built-in.
+        let reading = WebhookPayload(
+            name: "podinfo",
+            namespace: "prod",
+            metadata: ["cmd": "hey -D /etc/passwd http://x/"]
+        )
+        let refusal = try #require(throws: Refusal.self) { try planner.plan(reading) }
+        #expect(refusal.status == 400)
     }
 
     @Test("bash, helm, helmv3 and kubectl block, and build their argv as Flagger does")
@@ -287,17 +370,33 @@ struct ConfigurationTests {
         #expect(timeout.code == .invalidValue)
     }
 
+    @Test("so do caps on tasks and gates that are not positive, and a bash pattern that does not compile")
+    func badCaps() throws {
+        let tasks = try #require(throws: LoadTesterError.self) {
+            _ = try LoadTester(configuration: LoadTesterConfiguration(maximumConcurrentTasks: 0), logger: Fixture.quiet)
+        }
+        #expect(tasks.message == "maximumConcurrentTasks: must be positive, got 0")
+        let gates = try #require(throws: LoadTesterError.self) {
+            _ = try LoadTester(configuration: LoadTesterConfiguration(maximumGates: -1), logger: Fixture.quiet)
+        }
+        #expect(gates.message == "maximumGates: must be positive, got -1")
+        let bash = try #require(throws: LoadTesterError.self) {
+            _ = try LoadTester(configuration: LoadTesterConfiguration(allowBash: ["^curl ("]), logger: Fixture.quiet)
+        }
+        #expect(bash.message == "allowBash: \"^curl (\" is not a valid regular expression")
+    }
+
     @Test(
-        "the default allow-list admits the documented tools and nothing else",
+        "the built-in policies admit the documented tools and nothing else",
         arguments: [
-            ("hey -z 1m http://x/", true), ("hey", true), ("curl -s http://x/", true), ("helm test podinfo", true),
+            ("hey -z 1m http://x/", true), ("hey", false), ("curl -s http://x/", true), ("helm test podinfo", true),
             ("helmv3 test podinfo", true), ("helm install x", false), ("kubectl get pods", true),
             ("grpc_health_probe -addr=x:9898", true), ("heyo", false), ("rm -rf /", false), ("bash -c id", false),
-            (" hey", false),
         ]
     )
     func defaultAllow(line: String, allowed: Bool) throws {
-        let allow = try AllowList(LoadTesterConfiguration.defaultAllow)
-        #expect(allow.permits(line) == allowed)
+        let policy = try CommandPolicy(programs: Set(BuiltinProgram.allCases), allow: [], allowBash: [])
+        let argv = try ArgumentSplitter.split(line)
+        #expect((policy.refusal(argv: argv, commandLine: ArgumentSplitter.render(argv)) == nil) == allowed)
     }
 }

@@ -58,12 +58,15 @@ final class LogRecorder: Sendable {
 enum Fixture {
     static let quiet = Logger(label: "fledge.loadtester.test") { _ in SwiftLogNoOpLogHandler() }
 
-    /// The default allow-list plus the harmless commands the tests run.
-    static let testAllow =
-        LoadTesterConfiguration.defaultAllow + ["^sleep( |$)", "^echo( |$)", "^touch( |$)", "^true$", "^false$"]
+    /// Patterns for the harmless commands the tests run, beside the built-in program policies.
+    static let testAllow = ["^sleep( |$)", "^echo( |$)", "^touch( |$)", "^true$", "^false$", "^cat( |$)"]
+
+    /// Bash scripts the tests run.
+    static let testAllowBash = ["^echo ", "^sleep [0-9]+$", "^true$", "^false$"]
 
     static func configuration(
         allow: [String] = testAllow,
+        allowBash: [String] = testAllowBash,
         namespaceRegexp: String? = nil,
         timeout: Duration = .seconds(60),
         gateStore: (any GateStore)? = nil
@@ -72,6 +75,7 @@ enum Fixture {
             host: "127.0.0.1",
             port: 0,
             allow: allow,
+            allowBash: allowBash,
             namespaceRegexp: namespaceRegexp,
             timeout: timeout,
             gateStore: gateStore
@@ -138,6 +142,23 @@ enum Fixture {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let bytes = try await response.body.collect(upTo: 1 << 22)
         return (Int(response.status.code), String(buffer: bytes))
+    }
+
+    /// A request with extra headers, answering the response's headers too.
+    static func request(
+        _ port: Int,
+        _ path: String,
+        method: HTTPMethod = .POST,
+        headers: [(String, String)],
+        body: String? = nil
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 1 << 22)
+        return (Int(response.status.code), response.headers, String(buffer: bytes))
     }
 
     static func post(_ port: Int, _ path: String = "/", _ body: String) async throws -> (status: Int, body: String) {
@@ -260,5 +281,90 @@ final class FailingGateStore: GateStore {
 
     func save(_ gates: [String: Bool]) async throws {
         if failSave { throw Failure() }
+    }
+}
+
+/// A clock the test moves by hand: ``sleep(until:tolerance:)`` returns once ``advance(by:)`` passed its deadline,
+/// and ``sleepers(atLeast:)`` waits until that many are asleep, so a test knows the code reached its next wait.
+final class ManualTestClock: Clock, Sendable {
+    struct Instant: InstantProtocol {
+        var offset: Duration
+
+        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        func duration(to other: Instant) -> Duration { other.offset - offset }
+        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+    }
+
+    private struct Sleeper {
+        var deadline: Instant
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var now = Instant(offset: .zero)
+        var nextID = 0
+        var sleepers: [Int: Sleeper] = [:]
+        var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    private let state = Mutex(State())
+
+    var now: Instant { state.withLock { $0.now } }
+    var minimumResolution: Duration { .zero }
+
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        let id = state.withLock { state in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let (due, watchers) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+                    if deadline <= state.now { return (true, []) }
+                    if Task.isCancelled {
+                        continuation.resume(throwing: CancellationError())
+                        return (false, [])
+                    }
+                    state.sleepers[id] = Sleeper(deadline: deadline, continuation: continuation)
+                    return (false, Self.satisfiedWatchers(&state))
+                }
+                if due { continuation.resume() }
+                for watcher in watchers { watcher.resume() }
+            }
+        } onCancel: {
+            let sleeper = state.withLock { $0.sleepers.removeValue(forKey: id) }
+            sleeper?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Moves time forward and wakes every sleeper whose deadline has come.
+    func advance(by duration: Duration) {
+        let due = state.withLock { state in
+            state.now = state.now.advanced(by: duration)
+            let now = state.now
+            let due = state.sleepers.filter { $0.value.deadline <= now }
+            for id in due.keys { state.sleepers[id] = nil }
+            return due.values.map(\.continuation)
+        }
+        for continuation in due { continuation.resume() }
+    }
+
+    /// Returns once at least `count` callers are asleep on this clock.
+    func sleepers(atLeast count: Int) async {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state in
+                if state.sleepers.count >= count { return true }
+                state.watchers.append((count, continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    private static func satisfiedWatchers(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
+        let count = state.sleepers.count
+        let ready = state.watchers.filter { $0.count <= count }.map(\.continuation)
+        state.watchers.removeAll { $0.count <= count }
+        return ready
     }
 }
