@@ -2,6 +2,7 @@ import Hummingbird
 import KubeModels
 import Logging
 import Prometheus
+import ServerGuards
 import ServiceLifecycle
 import Synchronization
 
@@ -51,6 +52,12 @@ public final class LoadTester: Service, Sendable {
                 "timeout: must be positive, got \(Self.text(configuration.timeout))"
             )
         }
+        if let problem = configuration.guards.problems.first {
+            throw LoadTesterError(.invalidValue, problem)
+        }
+        guard configuration.idleTimeout > .zero else {
+            throw LoadTesterError(.invalidValue, "idleTimeout: must be positive, got \(configuration.idleTimeout)")
+        }
         guard configuration.maximumBodyBytes > 0, configuration.maximumOutputBytes >= 0 else {
             throw LoadTesterError(
                 .invalidValue,
@@ -90,8 +97,11 @@ public final class LoadTester: Service, Sendable {
         }
         let announcer = self.announcer
         let logger = self.logger
+        // Slow or numerous clients cannot hold the server: header and body timeouts, a connection limit, and an
+        // idle timeout between requests.
         let app = Application(
             responder: LoadTesterResponder(tester: self),
+            server: ServerGuards(configuration.guards).http1(idleTimeout: configuration.idleTimeout),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "fledge-loadtester"

@@ -1,3 +1,5 @@
+import ServerGuards
+
 /// Settings of the load tester; built by the executable from flags, handed to ``LoadTester``.
 public struct LoadTesterConfiguration: Sendable {
     /// The commands allowed when none are configured: the tools Flagger's documentation runs from its load tester.
@@ -37,6 +39,10 @@ public struct LoadTesterConfiguration: Sendable {
     public var httpProxy: (host: String, port: Int)?
     /// Maps the built-in load generator's target URLs to the address requested (identity by default).
     public var rewriteURL: @Sendable (String) -> String
+    /// Header and body timeouts and the connection limit of the HTTP server.
+    public var guards: ServerGuardsConfiguration
+    /// Connections idle this long between requests are closed.
+    public var idleTimeout: Duration
 
     /// Creates a configuration; every argument has Flagger's default.
     public init(
@@ -50,8 +56,12 @@ public struct LoadTesterConfiguration: Sendable {
         maximumBodyBytes: Int = 1 << 20,
         maximumOutputBytes: Int = 1 << 20,
         httpProxy: (host: String, port: Int)? = nil,
-        rewriteURL: @escaping @Sendable (String) -> String = { $0 }
+        rewriteURL: @escaping @Sendable (String) -> String = { $0 },
+        guards: ServerGuardsConfiguration = ServerGuardsConfiguration(),
+        idleTimeout: Duration = .seconds(90)
     ) {
+        self.guards = guards
+        self.idleTimeout = idleTimeout
         self.httpProxy = httpProxy
         self.rewriteURL = rewriteURL
         self.host = host

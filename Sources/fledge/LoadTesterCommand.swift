@@ -38,6 +38,8 @@ struct LoadTesterCommand: AsyncParsableCommand {
     @Flag(help: "Keep gates in memory only, even in a cluster.")
     var memoryGates = false
 
+    @OptionGroup var guards: ServerGuardOptions
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -63,7 +65,8 @@ struct LoadTesterCommand: AsyncParsableCommand {
                     allow: allow.isEmpty ? LoadTesterConfiguration.defaultAllow : allow,
                     namespaceRegexp: namespaceRegexp,
                     timeout: limit.duration,
-                    gateStore: store
+                    gateStore: store,
+                    guards: try guards.configuration()
                 ),
                 logger: logger
             )
