@@ -94,6 +94,7 @@ say "certificate for localhost / 127.0.0.1 in $tmp"
 base_url="https://127.0.0.1:$port"
 say "starting: fledge serve --admission-only --listen 127.0.0.1:$port"
 "$fledge" serve --admission-only --listen "127.0.0.1:$port" --tls-cert-dir "$tmp" \
+    --metrics-listen 127.0.0.1:0 --drain-delay 0 \
     >"$tmp/server.log" 2>&1 &
 server_pid=$!
 
