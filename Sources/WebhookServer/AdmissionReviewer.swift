@@ -4,8 +4,9 @@ import NIOPosix
 
 /// What answers an admission request once the server has its body: the admission gate, or a stand-in in tests.
 ///
-/// The server calls it on its admission executor (``AdmissionExecutor``), never on an event loop or the shared
-/// cooperative pool, so a review that takes long holds neither `/healthz` nor other connections.
+/// The server calls it on its admission executor (``AdmissionExecutor``), not on an event loop or the shared
+/// cooperative pool, so a review that takes long holds neither `/healthz` nor other connections. (Reviews no larger
+/// than ``WebhookServerConfiguration/inlineReviewBytes`` are cheaper than that hand-off and run where they arrive.)
 public protocol AdmissionReviewer: Sendable {
     /// Answers one request already routed to `endpoint`, whose body is `body`.
     func review(_ endpoint: AdmissionEndpoint, body: ByteBufferView) async -> AdmissionHTTPResponse

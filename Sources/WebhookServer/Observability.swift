@@ -15,11 +15,13 @@ public struct MetricsExposure: Sendable, Equatable {
         case separate(host: String, port: Int)
     }
 
+    /// The port `/metrics` is served on.
     public var place: Place
     /// A file holding the token a scrape must send as `Authorization: Bearer <token>`; read at every scrape, so a
     /// rotated Secret takes effect without a restart.
     public var tokenFile: String?
 
+    /// Serves `/metrics` at `place`, behind the token in `tokenFile` when one is given.
     public init(place: Place, tokenFile: String? = nil) {
         self.place = place
         self.tokenFile = tokenFile

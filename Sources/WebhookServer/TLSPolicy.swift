@@ -70,6 +70,7 @@ public struct TLSCipherSuite: Sendable, Hashable, CustomStringConvertible {
 
 /// Why a TLS setting was refused.
 public struct TLSPolicyError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The setting, the value and the fix.
     public var message: String
     public var description: String { message }
     init(_ message: String) { self.message = message }
@@ -86,6 +87,7 @@ public struct TLSPolicy: Sendable, Equatable {
         case tls13 = "1.3"
     }
 
+    /// The oldest TLS version accepted.
     public var minimumVersion: MinimumVersion
     /// The TLS 1.2 suites offered (ignored when the minimum is 1.3); never empty.
     public var cipherSuites: [TLSCipherSuite]

@@ -29,6 +29,7 @@ struct WebhookResponder: HTTPResponder {
 
     let reviewer: any AdmissionReviewer
     let executor: AdmissionExecutor
+    let inlineReviewBytes: Int
     let budget: ByteBudget
     let budgetPatience: Duration
     let metrics: WebhookMetrics
@@ -104,10 +105,19 @@ struct WebhookResponder: HTTPResponder {
             return AdmissionService.failure(413, tooLarge)
         }
         let reviewer = self.reviewer
+        guard body.readableBytes > inlineReviewBytes else {
+            return await reviewer.review(endpoint, body: body.readableBytesView)
+        }
+        let large = body.readableBytes >= Self.trimAfterBytes
         return await withTaskExecutorPreference(executor) {
-            await reviewer.review(endpoint, body: body.readableBytesView)
+            let answer = await reviewer.review(endpoint, body: body.readableBytesView)
+            if large { releaseFreedMemory() }
+            return answer
         }
     }
+
+    /// After a review of at least this many bytes, memory it freed is handed back to the operating system.
+    static let trimAfterBytes = 1024 * 1024
 
     /// The answer when the memory budget has no room: 429 with `Retry-After`, which the API server's client retries
     /// within the webhook's timeout.

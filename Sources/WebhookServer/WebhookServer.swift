@@ -39,6 +39,10 @@ public struct WebhookServerConfiguration: Sendable {
     /// Threads that run admission work (parsing, decoding, validation, patches), off the event loops and off the
     /// cooperative pool.
     public var admissionThreads: Int
+    /// Reviews whose body is at most this many bytes are answered on the connection's own task instead: their work
+    /// is shorter than the hand-off to an admission thread and back (a review's cost grows with its size), and
+    /// typical reviews (2-10 KiB) are far below it.
+    public var inlineReviewBytes: Int
     /// Bytes of request bodies admitted at once; the work on a body takes a multiple of it (see the server docs).
     public var memoryBudgetBytes: Int
     /// How long a review waits for room in the memory budget before it is answered 429.
@@ -59,6 +63,7 @@ public struct WebhookServerConfiguration: Sendable {
         drainDelay: Duration = .zero,
         drainWait: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         admissionThreads: Int = System.coreCount,
+        inlineReviewBytes: Int = 16 * 1024,
         memoryBudgetBytes: Int = 8 * 1024 * 1024,
         memoryBudgetPatience: Duration = .seconds(1),
         metrics: MetricsExposure? = MetricsExposure(place: .webhookPort)
@@ -75,6 +80,7 @@ public struct WebhookServerConfiguration: Sendable {
         self.drainDelay = drainDelay
         self.drainWait = drainWait
         self.admissionThreads = admissionThreads
+        self.inlineReviewBytes = inlineReviewBytes
         self.memoryBudgetBytes = memoryBudgetBytes
         self.memoryBudgetPatience = memoryBudgetPatience
         self.metrics = metrics
@@ -94,6 +100,9 @@ public struct WebhookServerConfiguration: Sendable {
         if admissionThreads < 1 {
             problems.append("admission threads: must be at least 1, got \(admissionThreads)")
         }
+        if inlineReviewBytes < 0 {
+            problems.append("inline review bytes: must not be negative, got \(inlineReviewBytes)")
+        }
         if memoryBudgetBytes < 1 {
             problems.append("memory budget: must be at least 1 byte, got \(memoryBudgetBytes)")
         }
@@ -106,6 +115,7 @@ public struct WebhookServerConfiguration: Sendable {
 
 /// Why the server's configuration was refused.
 public struct WebhookServerConfigurationError: Error, CustomStringConvertible, Sendable {
+    /// Each problem, naming the setting, the value and the fix.
     public var problems: [String]
     public var description: String { problems.joined(separator: "; ") }
 }
@@ -115,6 +125,7 @@ public struct WebhookServerConfigurationError: Error, CustomStringConvertible, S
 /// lets requests in flight finish.
 public final class WebhookServer: Service, Sendable {
     public let configuration: WebhookServerConfiguration
+    /// What answers the admission requests.
     public let reviewer: any AdmissionReviewer
     public let metrics: WebhookMetrics
     public let readiness = Readiness()
@@ -190,6 +201,7 @@ public final class WebhookServer: Service, Sendable {
         let responder = WebhookResponder(
             reviewer: reviewer,
             executor: executor,
+            inlineReviewBytes: configuration.inlineReviewBytes,
             budget: budget,
             budgetPatience: configuration.memoryBudgetPatience,
             metrics: metrics,

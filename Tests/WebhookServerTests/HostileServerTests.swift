@@ -76,11 +76,21 @@ func first(_ stream: AsyncStream<Void>, count: Int = 1) async {
 
 let validatePath = "/validate-flagger-app-v1beta1-canary"
 
+/// The seed review padded past the size that is reviewed inline, with an annotation of `padding` bytes.
+func largeReview(uid: String, padding: Int = 64 * 1024) -> [UInt8] {
+    guard var review = try? JSONValue(parsing: seedReview(uid: uid)) else { return [] }
+    review.setMember(
+        ["request", "object", "metadata", "annotations"],
+        ["example.com/padding": .string(String(repeating: "a", count: padding))]
+    )
+    return review.serializedBytes()
+}
+
 @Suite("The admission server holds up against hostile and slow clients", .serialized)
 struct HostileServerTests {
     // MARK: Finding 1: admission work off the I/O and cooperative threads
 
-    @Test("/healthz answers while every admission thread is held by a review that computes")
+    @Test("/healthz answers while every admission thread is held by a large review that computes")
     func healthWhileReviewsCompute() async throws {
         let reviewer = BlockingReviewer()
         let fixture = try await ServerFixture(reviewer: reviewer) { $0.admissionThreads = 2 }
@@ -98,7 +108,7 @@ struct HostileServerTests {
                             try await ServerFixture.post(
                                 client,
                                 fixture.base + validatePath,
-                                body: seedReview(uid: "h\(index)")
+                                body: largeReview(uid: "h\(index)")
                             )
                             .status
                         }
@@ -318,44 +328,45 @@ struct HostileServerTests {
 
         // A client that only now learns of the server (endpoints lag behind) is still answered.
         let late = try fixture.client()
-        #expect(try await ServerFixture.get(late, fixture.base + "/readyz").status == 503)
-        #expect(try await ServerFixture.get(late, fixture.base + "/healthz").status == 200)
-        let review = try await ServerFixture.post(late, fixture.base + validatePath, body: seedReview(uid: "late"))
-        #expect(review.status == 200)
-        #expect(try JSONValue(parsing: review.body)["response", "uid"] == "late")
+        try await shuttingDown([late]) {
+            #expect(try await ServerFixture.get(late, fixture.base + "/readyz").status == 503)
+            #expect(try await ServerFixture.get(late, fixture.base + "/healthz").status == 200)
+            let review = try await ServerFixture.post(late, fixture.base + validatePath, body: seedReview(uid: "late"))
+            #expect(review.status == 200)
+            #expect(try JSONValue(parsing: review.body)["response", "uid"] == "late")
 
-        // A request in flight when the drain delay ends still gets its answer.
-        let body = seedReview(uid: "in-flight")
-        let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
-        var request = HTTPClientRequest(url: fixture.base + validatePath)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .stream(stream, length: .known(Int64(body.count)))
-        continuation.yield(ByteBuffer(bytes: body.prefix(100)))
-        let inFlight = Task { () -> (Int, [UInt8]) in
-            let response = try await late.execute(request, timeout: .seconds(30))
-            let bytes = try await response.body.collect(upTo: 1 << 20)
-            return (Int(response.status.code), Array(bytes.readableBytesView))
-        }
-        drain.end()
-        // Once the delay is over, new connections are refused. (Until the listener has closed, an attempt still gets
-        // in; each such attempt is closed by the server's quiescing at once.)
-        var refused = false
-        for _ in 0..<200 where !refused {
-            do {
-                let probe = try await RawConnection.open(port: fixture.port)
-                _ = await probe.closedByServer()
-            } catch {
-                refused = true
+            // A request in flight when the drain delay ends still gets its answer.
+            let body = seedReview(uid: "in-flight")
+            let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
+            var request = HTTPClientRequest(url: fixture.base + validatePath)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .stream(stream, length: .known(Int64(body.count)))
+            continuation.yield(ByteBuffer(bytes: body.prefix(100)))
+            let inFlight = Task { () -> (Int, [UInt8]) in
+                let response = try await late.execute(request, timeout: .seconds(30))
+                let bytes = try await response.body.collect(upTo: 1 << 20)
+                return (Int(response.status.code), Array(bytes.readableBytesView))
             }
+            drain.end()
+            // Once the delay is over, new connections are refused. (Until the listener has closed, an attempt still gets
+            // in; each such attempt is closed by the server's quiescing at once.)
+            var refused = false
+            for _ in 0..<200 where !refused {
+                do {
+                    let probe = try await RawConnection.open(port: fixture.port)
+                    _ = await probe.closedByServer()
+                } catch {
+                    refused = true
+                }
+            }
+            #expect(refused)
+            continuation.yield(ByteBuffer(bytes: body.dropFirst(100)))
+            continuation.finish()
+            let (status, answer) = try await inFlight.value
+            #expect(status == 200)
+            #expect(try JSONValue(parsing: answer)["response", "uid"] == "in-flight")
         }
-        #expect(refused)
-        continuation.yield(ByteBuffer(bytes: body.dropFirst(100)))
-        continuation.finish()
-        let (status, answer) = try await inFlight.value
-        #expect(status == 200)
-        #expect(try JSONValue(parsing: answer)["response", "uid"] == "in-flight")
-        try await late.shutdown()
         try await fixture.runTask.value
     }
 

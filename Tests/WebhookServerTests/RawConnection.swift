@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOPosix
@@ -120,4 +121,17 @@ func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () 
         group.cancelAll()
         return first
     }
+}
+
+/// Runs `body` with `clients`, then shuts them down whether it threw or not: a client left running when it is
+/// released stops the whole test process.
+func shuttingDown<T>(_ clients: [HTTPClient], _ body: () async throws -> T) async throws -> T {
+    let result: Result<T, any Error>
+    do {
+        result = .success(try await body())
+    } catch {
+        result = .failure(error)
+    }
+    for client in clients { try? await client.shutdown() }
+    return try result.get()
 }
