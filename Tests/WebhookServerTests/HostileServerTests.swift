@@ -318,7 +318,8 @@ struct HostileServerTests {
     )
     func drainKeepsAccepting() async throws {
         let drain = DrainControl()
-        let fixture = try await ServerFixture {
+        let reviewer = GatedReviewer()
+        let fixture = try await ServerFixture(reviewer: reviewer) {
             $0.drainDelay = .seconds(5)
             $0.drainWait = drain.wait
         }
@@ -328,29 +329,23 @@ struct HostileServerTests {
 
         // A client that only now learns of the server (endpoints lag behind) is still answered.
         let late = try fixture.client()
+        let url = fixture.base + validatePath
         try await shuttingDown([late]) {
             #expect(try await ServerFixture.get(late, fixture.base + "/readyz").status == 503)
             #expect(try await ServerFixture.get(late, fixture.base + "/healthz").status == 200)
-            let review = try await ServerFixture.post(late, fixture.base + validatePath, body: seedReview(uid: "late"))
-            #expect(review.status == 200)
-            #expect(try JSONValue(parsing: review.body)["response", "uid"] == "late")
+            let review = Task { try await ServerFixture.post(late, url, body: seedReview(uid: "late")) }
+            await first(reviewer.started.stream)
+            reviewer.release()
+            let answered = try await review.value
+            #expect(answered.status == 200)
+            #expect(try JSONValue(parsing: answered.body)["response", "uid"] == "late")
 
-            // A request in flight when the drain delay ends still gets its answer.
-            let body = seedReview(uid: "in-flight")
-            let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
-            var request = HTTPClientRequest(url: fixture.base + validatePath)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .stream(stream, length: .known(Int64(body.count)))
-            continuation.yield(ByteBuffer(bytes: body.prefix(100)))
-            let inFlight = Task { () -> (Int, [UInt8]) in
-                let response = try await late.execute(request, timeout: .seconds(30))
-                let bytes = try await response.body.collect(upTo: 1 << 20)
-                return (Int(response.status.code), Array(bytes.readableBytesView))
-            }
+            // A review in flight when the drain delay ends still gets its answer.
+            let inFlight = Task { try await ServerFixture.post(late, url, body: seedReview(uid: "in-flight")) }
+            await first(reviewer.started.stream)
             drain.end()
-            // Once the delay is over, new connections are refused. (Until the listener has closed, an attempt still gets
-            // in; each such attempt is closed by the server's quiescing at once.)
+            // Once the delay is over, new connections are refused. (Until the listener has closed, an attempt
+            // still gets in; the server's quiescing closes each such one at once.)
             var refused = false
             for _ in 0..<200 where !refused {
                 do {
@@ -361,11 +356,10 @@ struct HostileServerTests {
                 }
             }
             #expect(refused)
-            continuation.yield(ByteBuffer(bytes: body.dropFirst(100)))
-            continuation.finish()
-            let (status, answer) = try await inFlight.value
-            #expect(status == 200)
-            #expect(try JSONValue(parsing: answer)["response", "uid"] == "in-flight")
+            reviewer.release()
+            let finished = try await inFlight.value
+            #expect(finished.status == 200)
+            #expect(try JSONValue(parsing: finished.body)["response", "uid"] == "in-flight")
         }
         try await fixture.runTask.value
     }
