@@ -216,7 +216,7 @@ public final class WebhookServer: Service, Sendable {
             let idleTimeout = configuration.idleTimeout
             server = HTTPServerBuilder { responder in
                 GuardedChildChannel(
-                    base: try ReloadingHTTP2Channel(certificates: certificates) { tls in
+                    base: try ReloadingHTTP2Channel(certificates: certificates, guards: guards) { tls in
                         try HTTP2UpgradeChannel(
                             tlsConfiguration: tls,
                             configuration: .init(idleTimeout: idleTimeout, streamConfiguration: http1Configuration),
@@ -408,6 +408,8 @@ struct ReloadingHTTP2Channel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = HTTP2UpgradeChannel.Value
 
     let certificates: CertificateStore
+    /// Times the TLS handshake: the HTTP handlers that time requests are added only after it.
+    let guards: ServerGuards
     let make: @Sendable (TLSConfiguration) throws -> HTTP2UpgradeChannel
     private let cache: Cache
 
@@ -418,9 +420,11 @@ struct ReloadingHTTP2Channel: ServerChildChannel, HTTPChannelHandler {
 
     init(
         certificates: CertificateStore,
+        guards: ServerGuards,
         make: @escaping @Sendable (TLSConfiguration) throws -> HTTP2UpgradeChannel
     ) throws {
         self.certificates = certificates
+        self.guards = guards
         self.make = make
         let current = certificates.current
         cache = Cache((current.generation, try make(current.configuration)))
@@ -440,7 +444,11 @@ struct ReloadingHTTP2Channel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         do {
-            return try self.channel().setup(channel: channel, logger: logger)
+            let value = try self.channel().setup(channel: channel, logger: logger)
+            let operations = channel.pipeline.syncOperations
+            let tls = try operations.handler(type: NIOSSLServerHandler.self)
+            try operations.addHandler(HandshakeTimeoutHandler(guards: guards), position: .after(tls))
+            return value
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }

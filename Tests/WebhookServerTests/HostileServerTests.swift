@@ -210,6 +210,22 @@ struct HostileServerTests {
         try await fixture.stop()
     }
 
+    @Test("with HTTP/2 offered, a connection that never finishes its TLS handshake is closed at the header timeout")
+    func handshakeTimeoutWithHTTP2() async throws {
+        let fixture = try await ServerFixture(http2: true) {
+            $0.guards = ServerGuardsConfiguration(headerTimeout: .milliseconds(200))
+        }
+        let silent = try await RawConnection.open(port: fixture.port)
+        #expect(await silent.closedByServer())
+        // A client that completes its handshake is served as before.
+        let client = try fixture.client()
+        let status = try await shuttingDown([client]) {
+            try await ServerFixture.get(client, fixture.base + "/healthz").status
+        }
+        #expect(status == 200)
+        try await fixture.stop()
+    }
+
     @Test("a kept-alive connection gets the header timeout again for its next request, not only the first")
     func headerTimeoutOnKeepAlive() async throws {
         let fixture = try await ServerFixture {
