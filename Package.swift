@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "KubeModels", targets: ["KubeModels"]),
         .library(name: "CanaryModel", targets: ["CanaryModel"]),
         .library(name: "Admission", targets: ["Admission"]),
+        .library(name: "ServerGuards", targets: ["ServerGuards"]),
         .library(name: "WebhookServer", targets: ["WebhookServer"]),
         .library(name: "DevCluster", targets: ["DevCluster"]),
         .library(name: "Progression", targets: ["Progression"]),
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -70,9 +72,20 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .target(
+            name: "ServerGuards",
+            dependencies: [
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
             name: "WebhookServer",
             dependencies: [
-                "Admission", "JSONValue", "KubeModels",
+                "Admission", "JSONValue", "KubeModels", "ServerGuards",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
@@ -127,7 +140,7 @@ let package = Package(
         .target(
             name: "LoadTester",
             dependencies: [
-                "JSONValue", "KubeClient", "KubeModels",
+                "JSONValue", "KubeClient", "KubeModels", "ServerGuards",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -163,7 +176,7 @@ let package = Package(
             name: "fledge",
             dependencies: [
                 "Admission", "CanaryModel", "CertificateKit", "DevCluster", "JSONValue", "KubeClient", "KubeModels",
-                "LoadTester", "Progression", "WebhookServer",
+                "LoadTester", "Progression", "ServerGuards", "WebhookServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -190,7 +203,8 @@ let package = Package(
         .testTarget(
             name: "WebhookServerTests",
             dependencies: [
-                "WebhookServer", "Admission", "CanaryModel", "CertificateKit", "JSONValue", "KubeModels",
+                "WebhookServer", "Admission", "CanaryModel", "CertificateKit", "JSONValue", "KubeModels", "LoadTester",
+                "ServerGuards",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -15,6 +15,7 @@
 #                over the goal using about a third of a core; a second one only adds a
 #                thread competing with the server for the same 2 cores)
 #   CONNECTIONS  wrk connections (default 32)
+#   SERVE_ARGS   extra arguments for `fledge serve` (e.g. --admission-threads 4)
 #
 # It reports numbers; it does not fail on slow results. Goals: bench/README.md.
 set -euo pipefail
@@ -92,9 +93,16 @@ say "certificate for localhost / 127.0.0.1 in $tmp"
 "$fledge" certs --out-dir "$tmp" --dns-name localhost --ip-address 127.0.0.1 >/dev/null
 
 base_url="https://127.0.0.1:$port"
-say "starting: fledge serve --admission-only --listen 127.0.0.1:$port"
+# Builds that have them: metrics on a free loopback port (not 0.0.0.0:9090), no drain delay at the end.
+# Older builds (for a before/after comparison) serve /metrics on the webhook port and take neither flag.
+serve_args=()
+if "$fledge" serve --help 2>/dev/null | grep -q -- '--metrics-listen'; then
+    serve_args=(--metrics-listen 127.0.0.1:0 --drain-delay 0)
+fi
+read -r -a extra_args <<<"${SERVE_ARGS:-}"
+say "starting: fledge serve --admission-only --listen 127.0.0.1:$port ${serve_args[*]} ${extra_args[*]}"
 "$fledge" serve --admission-only --listen "127.0.0.1:$port" --tls-cert-dir "$tmp" \
-    >"$tmp/server.log" 2>&1 &
+    "${serve_args[@]}" "${extra_args[@]}" >"$tmp/server.log" 2>&1 &
 server_pid=$!
 
 deadline=$((SECONDS + 30))

@@ -61,7 +61,9 @@ extension KubeClient {
         var request = HTTPClientRequest(url: config.server + collectionPath + "?" + query.joined(separator: "&"))
         request.headers.add(name: "Accept", value: "application/json")
         if let token = bearerToken() { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        return WatchSequence(http: http, request: request, timeout: .seconds(Int64(timeoutSeconds) + 30))
+        // The watch client has no read timeout: a quiet watch is not a dead one (the server ends it at
+        // timeoutSeconds, and the deadline below ends it if the server does not).
+        return WatchSequence(http: watchHTTP, request: request, timeout: .seconds(Int64(timeoutSeconds) + 30))
     }
 
     static func event(from line: [UInt8]) throws -> WatchEvent {

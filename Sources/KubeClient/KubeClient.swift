@@ -64,6 +64,10 @@ public struct KubeAPIError: Error, CustomStringConvertible, Sendable {
 public final class KubeClient: Sendable {
     public let config: KubeConfig
     let http: HTTPClient
+    /// For watches: no read timeout, since a watch may stay quiet for minutes; the request's deadline (the
+    /// watch's `timeoutSeconds` plus a margin) bounds it instead. Its own pool, so watches never hold the
+    /// connections that requests need.
+    let watchHTTP: HTTPClient
     let requestTimeout: TimeAmount
     let logger: Logger
 
@@ -95,10 +99,16 @@ public final class KubeClient: Sendable {
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.timeout = .init(connect: .seconds(5), read: self.requestTimeout)
         http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        var watchConfiguration = HTTPClient.Configuration(tlsConfiguration: tls)
+        watchConfiguration.timeout = .init(connect: .seconds(5), read: nil)
+        watchHTTP = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: watchConfiguration)
     }
 
     /// Closes the client's connections.
-    public func shutdown() async throws { try await http.shutdown() }
+    public func shutdown() async throws {
+        try await watchHTTP.shutdown()
+        try await http.shutdown()
+    }
 
     func bearerToken() -> String? {
         switch config.credentials {

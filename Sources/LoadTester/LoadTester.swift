@@ -2,6 +2,7 @@ import Hummingbird
 import KubeModels
 import Logging
 import Prometheus
+import ServerGuards
 import ServiceLifecycle
 import Synchronization
 
@@ -54,6 +55,12 @@ public final class LoadTester: Service, Sendable {
                 .invalidValue,
                 "timeout: must be positive, got \(Self.text(configuration.timeout))"
             )
+        }
+        if let problem = configuration.guards.problems.first {
+            throw LoadTesterError(.invalidValue, problem)
+        }
+        guard configuration.idleTimeout > .zero else {
+            throw LoadTesterError(.invalidValue, "idleTimeout: must be positive, got \(configuration.idleTimeout)")
         }
         guard configuration.maximumBodyBytes > 0, configuration.maximumOutputBytes >= 0 else {
             throw LoadTesterError(
@@ -112,8 +119,11 @@ public final class LoadTester: Service, Sendable {
         }
         let announcer = self.announcer
         let logger = self.logger
+        // Slow or numerous clients cannot hold the server: header and body timeouts, a connection limit, and an
+        // idle timeout between requests.
         let app = Application(
             responder: LoadTesterResponder(tester: self),
+            server: ServerGuards(configuration.guards).http1(idleTimeout: configuration.idleTimeout),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "fledge-loadtester"

@@ -1,3 +1,5 @@
+import ServerGuards
+
 /// Settings of the load tester; built by the executable from flags, handed to ``LoadTester``.
 public struct LoadTesterConfiguration: Sendable {
     /// The pattern the tutorial's acceptance test needs as a `bash` task, for ``allowBash``.
@@ -57,6 +59,10 @@ public struct LoadTesterConfiguration: Sendable {
     public var httpProxy: (host: String, port: Int)?
     /// Maps the built-in load generator's target URLs to the address requested (identity by default).
     public var rewriteURL: @Sendable (String) -> String
+    /// Header and body timeouts and the connection limit of the HTTP server.
+    public var guards: ServerGuardsConfiguration
+    /// Connections idle this long between requests are closed.
+    public var idleTimeout: Duration
 
     /// Creates a configuration; every argument has Flagger's default, except that commands are admitted by the
     /// built-in program policies rather than by a list of prefixes, and `bash` tasks not at all.
@@ -77,8 +83,12 @@ public struct LoadTesterConfiguration: Sendable {
         tokenFile: String? = nil,
         tokenRecheckInterval: Duration = .seconds(2),
         httpProxy: (host: String, port: Int)? = nil,
-        rewriteURL: @escaping @Sendable (String) -> String = { $0 }
+        rewriteURL: @escaping @Sendable (String) -> String = { $0 },
+        guards: ServerGuardsConfiguration = ServerGuardsConfiguration(),
+        idleTimeout: Duration = .seconds(90)
     ) {
+        self.guards = guards
+        self.idleTimeout = idleTimeout
         self.httpProxy = httpProxy
         self.rewriteURL = rewriteURL
         self.host = host

@@ -22,6 +22,8 @@ public final class CertificateStore: Sendable {
     public let clientCAFile: String?
     /// Whether connections may negotiate HTTP/2 by ALPN (otherwise only HTTP/1.1 is offered).
     public let offersHTTP2: Bool
+    /// The TLS versions and cipher suites offered.
+    public let policy: TLSPolicy
     private let state: Mutex<State>
 
     struct State {
@@ -34,11 +36,22 @@ public final class CertificateStore: Sendable {
     }
 
     /// Loads the certificate now; throws when it cannot, so a server never starts without one.
-    public init(directory: String, clientCAFile: String? = nil, offersHTTP2: Bool = false) throws {
+    public init(
+        directory: String,
+        clientCAFile: String? = nil,
+        offersHTTP2: Bool = false,
+        policy: TLSPolicy = .default
+    ) throws {
         self.directory = directory
         self.clientCAFile = clientCAFile
         self.offersHTTP2 = offersHTTP2
-        let loaded = try Self.load(directory: directory, clientCAFile: clientCAFile, offersHTTP2: offersHTTP2)
+        self.policy = policy
+        let loaded = try Self.load(
+            directory: directory,
+            clientCAFile: clientCAFile,
+            offersHTTP2: offersHTTP2,
+            policy: policy
+        )
         state = Mutex(
             State(
                 context: loaded.context,
@@ -70,7 +83,12 @@ public final class CertificateStore: Sendable {
     public func reloadIfChanged() throws -> Bool {
         let fingerprint = try Self.fingerprint(directory: directory, clientCAFile: clientCAFile)
         guard fingerprint != state.withLock({ $0.fingerprint }) else { return false }
-        let loaded = try Self.load(directory: directory, clientCAFile: clientCAFile, offersHTTP2: offersHTTP2)
+        let loaded = try Self.load(
+            directory: directory,
+            clientCAFile: clientCAFile,
+            offersHTTP2: offersHTTP2,
+            policy: policy
+        )
         state.withLock { state in
             state.context = loaded.context
             state.configuration = loaded.configuration
@@ -103,7 +121,8 @@ public final class CertificateStore: Sendable {
     static func load(
         directory: String,
         clientCAFile: String?,
-        offersHTTP2: Bool
+        offersHTTP2: Bool,
+        policy: TLSPolicy
     ) throws -> (context: NIOSSLContext, configuration: TLSConfiguration, fingerprint: [UInt8], notValidAfter: Date?) {
         let fingerprint = try fingerprint(directory: directory, clientCAFile: clientCAFile)
         let certificatePath = directory + "/tls.crt"
@@ -118,7 +137,7 @@ public final class CertificateStore: Sendable {
                 certificateChain: chain.map { .certificate($0) },
                 privateKey: .privateKey(key)
             )
-            configuration.minimumTLSVersion = .tlsv12
+            policy.apply(to: &configuration)
             configuration.applicationProtocols = offersHTTP2 ? ["h2", "http/1.1"] : ["http/1.1"]
             if let clientCAFile {
                 let roots = try NIOSSLCertificate.fromPEMBytes(try read(clientCAFile))

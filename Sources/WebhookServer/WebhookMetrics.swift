@@ -1,5 +1,6 @@
 import Foundation
 import Prometheus
+import ServerGuards
 import Synchronization
 
 /// The admission gate's Prometheus metrics, registered in a registry the caller owns.
@@ -8,6 +9,7 @@ public final class WebhookMetrics: Sendable {
     let inFlight: Gauge
     let certificateExpiry: Gauge
     let certificateReloads: Counter
+    let guardCounters: [ServerGuardEvent: Counter]
     private let requestCounters = Mutex<[String: Counter]>([:])
     private let histograms = Mutex<[String: ValueHistogram]>([:])
 
@@ -42,6 +44,25 @@ public final class WebhookMetrics: Sendable {
                 helpText: "Serving certificates loaded after a change on disk."
             )
         )
+        var guardCounters: [ServerGuardEvent: Counter] = [:]
+        for event in ServerGuardEvent.allCases {
+            guardCounters[event] = registry.makeCounter(
+                descriptor: MetricNameDescriptor(
+                    namespace: "fledge",
+                    subsystem: "server",
+                    metricName: "connections_closed_by_guard_total",
+                    unitName: "",
+                    helpText: "Connections closed by a server guard: over the connection limit, or too slow to send a "
+                        + "request head or body."
+                ),
+                labels: [("reason", event.rawValue)]
+            )
+        }
+        self.guardCounters = guardCounters
+    }
+
+    func guardClosed(_ event: ServerGuardEvent) {
+        guardCounters[event]?.increment()
     }
 
     func recordRequest(webhook: String, code: Int, verdict: String, seconds: Double) {

@@ -74,6 +74,8 @@ struct LoadTesterCommand: AsyncParsableCommand {
     @Flag(help: "Keep gates in memory only, even in a cluster.")
     var memoryGates = false
 
+    @OptionGroup var guards: ServerGuardOptions
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -116,7 +118,8 @@ struct LoadTesterCommand: AsyncParsableCommand {
                     gateStore: store,
                     maximumGates: maxGates,
                     maximumConcurrentTasks: maxTasks,
-                    tokenFile: tokenFile
+                    tokenFile: tokenFile,
+                    guards: try guards.configuration()
                 ),
                 logger: logger
             )

@@ -60,6 +60,9 @@ struct PlaygroundCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Logger.json("fledge-playground", level: Logger.Level(rawValue: logLevel) ?? .warning)
         let address = try ListenAddress(listenAPI)
+        if let warning = Self.exposureWarning(host: address.host) {
+            FileHandle.standardError.write(Data((warning + "\n").utf8))
+        }
         let playground: Playground
         do {
             playground = try Playground(
@@ -94,6 +97,22 @@ struct PlaygroundCommand: AsyncParsableCommand {
                 """
             FileHandle.standardOutput.write(Data(text.utf8))
         }
+    }
+}
+
+extension PlaygroundCommand {
+    /// A warning when the embedded API server would listen beyond this machine: it authenticates nobody, so every
+    /// client that reaches it is cluster admin. `nil` for loopback addresses.
+    static func exposureWarning(host: String) -> String? {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+        let loopback = bare == "localhost" || bare == "::1" || bare == "0:0:0:0:0:0:0:1" || bare.hasPrefix("127.")
+        guard !loopback else { return nil }
+        return """
+            warning: --listen-api \(host) accepts connections from the network. The embedded API server has no \
+            authentication or authorization: anyone who can reach it is cluster admin, with or without the \
+            kubeconfig. Listen on 127.0.0.1 (the default) and reach it from elsewhere through an SSH tunnel \
+            (ssh -L 6443:127.0.0.1:6443 HOST) instead.
+            """
     }
 }
 

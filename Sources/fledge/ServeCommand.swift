@@ -7,8 +7,10 @@ import JSONValue
 import KubeClient
 import KubeModels
 import Logging
+import NIOCore
 import Progression
 import Prometheus
+import ServerGuards
 import ServiceLifecycle
 import UnixSignals
 import WebhookServer
@@ -19,8 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve the admission webhooks over TLS.",
         discussion: """
             Serves POST /mutate-flagger-app-v1beta1-canary, /validate-flagger-app-v1beta1-canary and \
-            /validate-apps-v1-deployment, plus /healthz, /readyz and /metrics, on one HTTPS port. tls.crt and tls.key \
-            are reloaded when they change. SIGTERM stops accepting connections and lets requests in flight finish.
+            /validate-apps-v1-deployment, plus /healthz and /readyz, on one HTTPS port; /metrics (and the probes) on \
+            --metrics-listen. tls.crt and tls.key are reloaded when they change. SIGTERM fails /readyz, keeps \
+            answering for --drain-delay, then stops accepting connections and lets requests in flight finish.
             """
     )
 
@@ -56,11 +59,54 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Also offer HTTP/2 (by ALPN). Off by default: HTTP/1.1 keep-alive is all the API server needs.")
     var http2 = false
 
-    @Option(help: "Seconds to let requests in flight finish after SIGTERM.")
+    @Option(help: "Seconds to let requests in flight finish after SIGTERM (the drain delay included).")
     var shutdownTimeout = 25
 
-    @Option(help: "Seconds between checks of the certificate files for a change.")
+    @Option(
+        help: ArgumentHelp(
+            "After SIGTERM, how long to keep accepting and answering while /readyz fails, so endpoints drop the pod "
+                + "before it stops accepting.",
+            valueName: "duration"
+        )
+    )
+    var drainDelay = "5s"
+
+    @Option(help: "Seconds between checks of the certificate files for a change (at least 1).")
     var certReloadInterval = 5
+
+    @OptionGroup var guards: ServerGuardOptions
+
+    @Option(help: "Oldest TLS version accepted: 1.2 or 1.3.")
+    var tlsMinVersion = "1.2"
+
+    @Option(
+        help: ArgumentHelp(
+            "TLS 1.2 cipher suites, comma-separated IANA or OpenSSL names (default: ECDHE with AES-GCM or "
+                + "ChaCha20-Poly1305 only).",
+            valueName: "suite,..."
+        )
+    )
+    var tlsCipherSuites = ""
+
+    @Option(
+        help: ArgumentHelp(
+            "Serve /metrics, /healthz and /readyz over plain HTTP here, and not /metrics on the webhook port; 'off' "
+                + "serves /metrics on the webhook port, and only with --metrics-token-file.",
+            valueName: "HOST:PORT|off"
+        )
+    )
+    var metricsListen = "0.0.0.0:9090"
+
+    @Option(help: "File holding a bearer token that /metrics requires (read at every scrape).")
+    var metricsTokenFile: String?
+
+    @Option(
+        help: "MiB of request bodies under review at once; a review beyond it waits up to a second, then gets 429."
+    )
+    var memoryBudgetMib = 8
+
+    @Option(help: "Threads for admission work: parsing, validation, patches (default: one per core).")
+    var admissionThreads: Int?
 
     @Option(help: "Prometheus address for built-in metrics and inline queries (a Canary's spec.metricsServer wins).")
     var metricsServer = "http://prometheus:9090"
@@ -119,6 +165,43 @@ struct ServeCommand: AsyncParsableCommand {
         guard let timeout = GoDuration(tickTimeout), timeout.nanoseconds > 0 else {
             throw ValidationError("--tick-timeout \(tickTimeout) is not a positive Go duration such as 20m")
         }
+        guard certReloadInterval >= 1 else {
+            throw ValidationError(
+                "--cert-reload-interval \(certReloadInterval) must be at least 1 (seconds between checks of the "
+                    + "certificate files)"
+            )
+        }
+        guard shutdownTimeout >= 1 else {
+            throw ValidationError("--shutdown-timeout \(shutdownTimeout) must be at least 1")
+        }
+        let drain = try FlagDuration.parse(drainDelay, flag: "--drain-delay", allowZero: true)
+        guard drain < .seconds(shutdownTimeout) else {
+            throw ValidationError(
+                "--drain-delay \(drainDelay) must be shorter than --shutdown-timeout \(shutdownTimeout), which also "
+                    + "covers finishing the requests in flight"
+            )
+        }
+        do {
+            _ = try TLSPolicy.parse(minimumVersion: tlsMinVersion, cipherSuites: tlsCipherSuites)
+        } catch {
+            throw ValidationError("--tls-min-version/--tls-cipher-suites: \(error)")
+        }
+        _ = try metricsExposure()
+        guard memoryBudgetMib >= 1, memoryBudgetMib <= 64 * 1024 else {
+            throw ValidationError("--memory-budget-mib \(memoryBudgetMib) must be between 1 and 65536")
+        }
+        if let admissionThreads, admissionThreads < 1 || admissionThreads > 256 {
+            throw ValidationError("--admission-threads \(admissionThreads) must be between 1 and 256")
+        }
+    }
+
+    /// Where /metrics goes: a separate listener, or the webhook port with a token, or nowhere.
+    func metricsExposure() throws -> MetricsExposure? {
+        if metricsListen == "off" {
+            return metricsTokenFile.map { MetricsExposure(place: .webhookPort, tokenFile: $0) }
+        }
+        let address = try ListenAddress(metricsListen, flag: "--metrics-listen")
+        return MetricsExposure(place: .separate(host: address.host, port: address.port), tokenFile: metricsTokenFile)
     }
 
     func run() async throws {
@@ -152,7 +235,13 @@ struct ServeCommand: AsyncParsableCommand {
                     certificateDirectory: tlsCertDir,
                     clientCAFile: clientCaFile,
                     certificateReloadInterval: .seconds(certReloadInterval),
-                    http2: http2
+                    http2: http2,
+                    tls: try TLSPolicy.parse(minimumVersion: tlsMinVersion, cipherSuites: tlsCipherSuites),
+                    guards: try guards.configuration(),
+                    drainDelay: try FlagDuration.parse(drainDelay, flag: "--drain-delay", allowZero: true),
+                    admissionThreads: admissionThreads ?? System.coreCount,
+                    memoryBudgetBytes: memoryBudgetMib * 1024 * 1024,
+                    metrics: try metricsExposure()
                 ),
                 admission: admission,
                 logger: logger
@@ -224,6 +313,9 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger
         )
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(shutdownTimeout)
+        if metricsListen == "off" && metricsTokenFile == nil {
+            logger.notice("/metrics is not served: --metrics-listen is off and no --metrics-token-file is given")
+        }
         let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
         try await http.shutdown()
@@ -260,7 +352,7 @@ struct ListenAddress {
     var host: String
     var port: Int
 
-    init(_ text: String) throws {
+    init(_ text: String, flag: String = "--listen") throws {
         let hostPart: Substring
         let portPart: Substring
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
@@ -270,10 +362,10 @@ struct ListenAddress {
             hostPart = text[..<colon]
             portPart = text[text.index(after: colon)...]
         } else {
-            throw ValidationError("--listen \(text) must be HOST:PORT, e.g. 0.0.0.0:9443")
+            throw ValidationError("\(flag) \(text) must be HOST:PORT, e.g. 0.0.0.0:9443")
         }
         guard let port = Int(portPart), (0...65535).contains(port) else {
-            throw ValidationError("--listen \(text) has no valid port (0-65535)")
+            throw ValidationError("\(flag) \(text) has no valid port (0-65535)")
         }
         host = hostPart.isEmpty ? "0.0.0.0" : String(hostPart)
         self.port = port

@@ -58,10 +58,12 @@ final class ServerFixture: Sendable {
 
     init(
         admission: AdmissionService = AdmissionService(),
+        reviewer: (any AdmissionReviewer)? = nil,
         reloadInterval: Duration = .seconds(5),
         clientCA: Bool = false,
         http2: Bool = false,
-        volume: SecretVolume? = nil
+        volume: SecretVolume? = nil,
+        configure: (inout WebhookServerConfiguration) throws -> Void = { _ in }
     ) async throws {
         let certificates = try CertificateFactory.make(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"])
         var volume = try volume ?? SecretVolume()
@@ -70,16 +72,19 @@ final class ServerFixture: Sendable {
         self.directory = volume.directory
         var logger = Logger(label: "test")
         logger.logLevel = .error
+        var configuration = WebhookServerConfiguration(
+            host: "127.0.0.1",
+            port: 0,
+            certificateDirectory: volume.directory,
+            clientCAFile: clientCA ? volume.directory + "/ca.crt" : nil,
+            certificateReloadInterval: reloadInterval,
+            http2: http2
+        )
+        try configure(&configuration)
         server = try WebhookServer(
-            configuration: WebhookServerConfiguration(
-                host: "127.0.0.1",
-                port: 0,
-                certificateDirectory: volume.directory,
-                clientCAFile: clientCA ? volume.directory + "/ca.crt" : nil,
-                certificateReloadInterval: reloadInterval,
-                http2: http2
-            ),
-            admission: admission,
+            configuration: configuration,
+            reviewer: reviewer ?? admission,
+            maximumBodyBytes: admission.configuration.maximumBodyBytes,
             logger: logger
         )
         let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
@@ -101,7 +106,8 @@ final class ServerFixture: Sendable {
     static func client(
         trusting caPEMs: [String],
         clientCertificate: ServingCertificates? = nil,
-        maximumTLSVersion: TLSVersion? = nil
+        maximumTLSVersion: TLSVersion? = nil,
+        cipherSuites: [NIOTLSCipher] = []
     ) throws -> HTTPClient {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try caPEMs.flatMap { try NIOSSLCertificate.fromPEMBytes(Array($0.utf8)) })
@@ -113,6 +119,7 @@ final class ServerFixture: Sendable {
             )
         }
         if let maximumTLSVersion { tls.maximumTLSVersion = maximumTLSVersion }
+        if !cipherSuites.isEmpty { tls.cipherSuiteValues = cipherSuites }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(10))
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)

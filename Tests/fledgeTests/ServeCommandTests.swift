@@ -44,6 +44,7 @@ struct ServeCommandTests {
         let port = Fledge.freePort()
         let (process, _) = try Fledge.start([
             "serve", "--admission-only", "--listen", "127.0.0.1:\(port)", "--tls-cert-dir", directory,
+            "--metrics-listen", "127.0.0.1:0", "--drain-delay", "1s",
         ])
         let client = try Self.client(ca: directory + "/ca.crt")
         do {
