@@ -106,6 +106,7 @@ let package = Package(
         .target(
             name: "Progression",
             dependencies: [
+                "ServerGuards",
                 "Admission", "CanaryModel", "JSONValue", "KubeClient", "KubeModels",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -246,6 +247,7 @@ let package = Package(
         .testTarget(
             name: "LoadTesterTests",
             dependencies: [
+                "ServerGuards",
                 "LoadTester", "JSONValue",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -261,6 +263,7 @@ let package = Package(
         .testTarget(
             name: "ProgressionTests",
             dependencies: [
+                "ServerGuards",
                 "Progression", "DevCluster", "DevClusterTestSupport", "Admission", "CanaryModel", "JSONValue",
                 "KubeClient", "KubeModels",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

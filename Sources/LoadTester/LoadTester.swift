@@ -81,7 +81,11 @@ public final class LoadTester: Service, Sendable {
         self.logger = logger
         slots = TaskSlots(capacity: configuration.maximumConcurrentTasks)
         token = try configuration.tokenFile.map { path throws(LoadTesterError) in
-            try BearerTokenFile(path: path, recheckInterval: configuration.tokenRecheckInterval)
+            do {
+                return try BearerTokenFile(path: path, recheckInterval: configuration.tokenRecheckInterval)
+            } catch {
+                throw LoadTesterError(.invalidValue, "\(error)")
+            }
         }
         queue = BackgroundQueue(slots: slots)
         let preferBuiltinHey = configuration.preferBuiltinHey

@@ -30,6 +30,8 @@ public struct ProgressionConfiguration: Sendable {
     public var answersInEvents: Bool
     /// The longest one tick may run before it is cancelled (it runs again at its next interval).
     public var tickTimeout: Duration
+    /// The load testers that require a bearer token, and the token (sent to no other hook).
+    public var loadTester: LoadTesterCredentials?
 
     public init(
         defaultProvider: String = "linkerd",
@@ -39,8 +41,10 @@ public struct ProgressionConfiguration: Sendable {
         outbound: OutboundPolicy = .cluster,
         crossNamespaceRefs: Bool = true,
         answersInEvents: Bool = false,
-        tickTimeout: Duration = .seconds(20 * 60)
+        tickTimeout: Duration = .seconds(20 * 60),
+        loadTester: LoadTesterCredentials? = nil
     ) {
+        self.loadTester = loadTester
         self.defaultProvider = defaultProvider
         self.metricsServer = metricsServer
         self.namespace = namespace
@@ -99,7 +103,12 @@ public final class Releaser: Sendable {
         self.http = http
         self.clock = clock
         self.logger = logger
-        webhooks = WebhookCaller(http: http, rewrite: configuration.rewriteURL, outbound: configuration.outbound)
+        webhooks = WebhookCaller(
+            http: http,
+            rewrite: configuration.rewriteURL,
+            outbound: configuration.outbound,
+            loadTester: configuration.loadTester
+        )
         recorder = Recorder(
             kube: kube,
             logger: logger,

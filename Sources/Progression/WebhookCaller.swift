@@ -7,6 +7,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import NIOSSL
+import ServerGuards
 
 /// The JSON body Flagger POSTs to every webhook: `{"name", "namespace", "phase", "checksum", "metadata"}`.
 ///
@@ -75,6 +76,27 @@ public struct WebhookPayload: Sendable, Hashable, Codable {
     }
 }
 
+/// The load testers that require a bearer token, and the token: sent only to hooks at one of these origins.
+public struct LoadTesterCredentials: Sendable {
+    /// `scheme://host[:port]` of each load tester, as ``OutboundURL/origin`` writes it.
+    public var origins: Set<String>
+    /// The token file (re-read as it rotates).
+    public var token: BearerTokenFile
+
+    /// Credentials for the load testers at `urls` (each an http(s) URL; its path is ignored).
+    public init(urls: [String], token: BearerTokenFile) throws(OutboundURLError) {
+        var origins: Set<String> = []
+        for url in urls { origins.insert(try OutboundURL(url, allowQuery: false).origin) }
+        self.origins = origins
+        self.token = token
+    }
+
+    /// The token for a hook at `url`, or nil when it is not one of the load testers.
+    func token(for url: OutboundURL) -> [UInt8]? {
+        origins.contains(url.origin) ? token.token : nil
+    }
+}
+
 /// The outcome of one webhook call, retries included.
 public struct WebhookResult: Sendable, Hashable {
     /// Whether the hook answered a status of 202 or less.
@@ -121,21 +143,27 @@ public final class WebhookCaller: Sendable {
     /// - Parameter retryWait: the wait before the first retry (Flagger: 1 s); it doubles each retry.
     /// `rewrite` maps a hook URL to the address actually called (the playground sends cluster names through its
     /// simulated mesh); identity by default.
-    /// `outbound` says which hosts may be called; a hook URL it refuses fails without a request.
+    /// `outbound` says which hosts may be called; a hook URL it refuses fails without a request. `loadTester`
+    /// names the load testers that require a bearer token (`fledge loadtester --token-file`) and the file holding
+    /// it: the token goes only to hooks at exactly those origins (scheme, host, port), never to any other URL a
+    /// Canary's author writes.
     public init(
         http: HTTPClient,
         retryWait: Duration = .seconds(1),
         rewrite: @escaping @Sendable (String) -> String = { $0 },
-        outbound: OutboundPolicy = .cluster
+        outbound: OutboundPolicy = .cluster,
+        loadTester: LoadTesterCredentials? = nil
     ) {
         self.http = http
         self.retryWait = retryWait
         self.rewrite = rewrite
         self.outbound = outbound
+        self.loadTester = loadTester
     }
 
     let rewrite: @Sendable (String) -> String
     let outbound: OutboundPolicy
+    let loadTester: LoadTesterCredentials?
 
     /// POSTs `payload` to `hook.url` and reports whether the hook approved.
     public func call(_ hook: CanaryWebhook, payload: WebhookPayload) async -> WebhookResult {
@@ -150,8 +178,9 @@ public final class WebhookCaller: Sendable {
             }
             timeout = parsed
         }
+        let url: OutboundURL
         do {
-            _ = try outbound.url(hook.url, allowQuery: true)
+            url = try outbound.url(hook.url, allowQuery: true)
         } catch {
             return WebhookResult(
                 succeeded: false,
@@ -168,6 +197,9 @@ public final class WebhookCaller: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: payload.json.serializedBytes()))
+        if let token = loadTester?.token(for: url) {
+            request.headers.add(name: "Authorization", value: "Bearer \(String(decoding: token, as: UTF8.self))")
+        }
         if hook.disableTLS == true {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.certificateVerification = .none

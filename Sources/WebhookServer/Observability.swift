@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import NIOCore
+import ServerGuards
 
 /// Where the server exposes `/metrics`, and whether a bearer token guards it.
 public struct MetricsExposure: Sendable, Equatable {
@@ -31,14 +32,20 @@ public struct MetricsExposure: Sendable, Equatable {
 /// Serves `/metrics`, checking the bearer token when one is configured.
 struct MetricsAccess: Sendable {
     let tokenFile: String?
+    /// Read at every scrape (no caching): a rotated Secret takes effect at once.
+    let token: BearerTokenFile?
+
+    init(tokenFile: String?) {
+        self.tokenFile = tokenFile
+        token = tokenFile.flatMap { try? BearerTokenFile(path: $0, recheckInterval: .zero) }
+    }
 
     func respond(to request: Request, metrics: WebhookMetrics) -> Response {
         if let tokenFile {
-            guard let data = FileManager.default.contents(atPath: tokenFile) else {
+            guard let token = token ?? (try? BearerTokenFile(path: tokenFile, recheckInterval: .zero)) else {
                 return ProbeResponder.text(.serviceUnavailable, "the metrics token file \(tokenFile) cannot be read\n")
             }
-            let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !token.isEmpty, Self.matches(request.headers[.authorization], token: token) else {
+            guard token.accepts(request.headers[.authorization]) else {
                 var response = ProbeResponder.text(.unauthorized, "a bearer token is required for /metrics\n")
                 response.headers[.wwwAuthenticate] = "Bearer"
                 return response
@@ -49,24 +56,6 @@ struct MetricsAccess: Sendable {
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition()))
         )
-    }
-
-    /// Whether `header` is `Bearer <token>`, compared in time independent of where the bytes differ.
-    static func matches(_ header: String?, token: String) -> Bool {
-        guard let header else { return false }
-        let prefix = "Bearer "
-        guard header.count > prefix.count, header.prefix(prefix.count).lowercased() == prefix.lowercased() else {
-            return false
-        }
-        let given = Array(header.utf8.dropFirst(prefix.utf8.count))
-        let wanted = Array(token.utf8)
-        var difference = UInt8(given.count == wanted.count ? 0 : 1)
-        for index in 0..<max(given.count, wanted.count) {
-            let left = index < given.count ? given[index] : 0
-            let right = index < wanted.count ? wanted[index] : 0
-            difference |= left ^ right
-        }
-        return difference == 0
     }
 }
 

@@ -135,6 +135,17 @@ struct ServeCommand: AsyncParsableCommand {
     var tickTimeout = "20m"
 
     @Option(
+        help: ArgumentHelp(
+            "URL of a load tester started with --token-file (repeatable); only hooks at its origin get the token.",
+            valueName: "url"
+        )
+    )
+    var loadtesterURL: [String] = []
+
+    @Option(help: "File holding the load testers' bearer token (a mounted Secret; re-read as it rotates).")
+    var loadtesterTokenFile: String?
+
+    @Option(
         help:
             "Namespace of the Lease that elects the replica running the worker (default: $POD_NAMESPACE or fledge-system)."
     )
@@ -264,7 +275,8 @@ struct ServeCommand: AsyncParsableCommand {
                         namespace: namespace,
                         crossNamespaceRefs: !noCrossNamespaceRefs,
                         answersInEvents: showAnswersInEvents,
-                        tickTimeout: .nanoseconds(GoDuration(tickTimeout)?.nanoseconds ?? 1_200_000_000_000)
+                        tickTimeout: .nanoseconds(GoDuration(tickTimeout)?.nanoseconds ?? 1_200_000_000_000),
+                        loadTester: try loadTesterCredentials()
                     ),
                     http: http,
                     clock: ScaledClock(speed: speed),
@@ -322,6 +334,24 @@ struct ServeCommand: AsyncParsableCommand {
         try await client?.shutdown()
         for electionClient in electionClients { try await electionClient.shutdown() }
         logger.info("stopped")
+    }
+
+    /// The load testers' token and the origins it may go to, from --loadtester-url and --loadtester-token-file.
+    func loadTesterCredentials() throws -> LoadTesterCredentials? {
+        guard let loadtesterTokenFile else {
+            guard loadtesterURL.isEmpty else {
+                throw ValidationError("--loadtester-url needs --loadtester-token-file (the token to send there)")
+            }
+            return nil
+        }
+        guard !loadtesterURL.isEmpty else {
+            throw ValidationError("--loadtester-token-file needs at least one --loadtester-url to send the token to")
+        }
+        do {
+            return try LoadTesterCredentials(urls: loadtesterURL, token: BearerTokenFile(path: loadtesterTokenFile))
+        } catch {
+            throw ValidationError("--loadtester-url/--loadtester-token-file: \(error)")
+        }
     }
 
     func connect(logger: Logger) async throws -> KubeClient {

@@ -41,6 +41,10 @@ final class FakeAPIServer: Sendable {
             TokenRecorder { token in record.tokens.withLock { $0.append(token) } }
         )
         router.get("/version") { _, _ in Self.json(["major": "1", "minor": "32", "gitVersion": "v1.32.0"]) }
+        // Any other namespace has no Canaries.
+        router.get("/apis/flagger.app/v1beta1/namespaces/{namespace}/canaries") { _, _ in
+            Self.json(["kind": "CanaryList", "metadata": [:], "items": []])
+        }
         router.get("/apis/flagger.app/v1beta1/namespaces/prod/canaries") { request, _ in
             if request.uri.queryParameters["watch"] == "true" {
                 return Self.watchResponse(from: request.uri.queryParameters["resourceVersion"].map(String.init))
@@ -326,6 +330,20 @@ struct KubeClientTests {
         #expect(server.canaryLists == 4)
         #expect(try await lister.exists(kind: "Deployment", namespace: "prod", name: "podinfo"))
         #expect(try await !lister.exists(kind: "Deployment", namespace: "prod", name: "gone"))
+        try await client.shutdown()
+        try await server.stop()
+    }
+
+    @Test("reviews naming ever new namespaces cannot grow the lister's cache past its bound")
+    func listerBound() async throws {
+        // The finding: the per-namespace cache never evicted, so forged reviews grew it without end.
+        let server = try await FakeAPIServer()
+        let client = try client(server, tokenFile: try tokenFile("t"))
+        let lister = CachedCanaryLister(client: client, ttl: .seconds(3600))
+        for index in 0..<(CachedCanaryLister.maximumNamespaces + 50) {
+            #expect(try await lister.canaries(in: "ns-\(index)").isEmpty)
+        }
+        #expect(lister.cachedNamespaces == CachedCanaryLister.maximumNamespaces)
         try await client.shutdown()
         try await server.stop()
     }

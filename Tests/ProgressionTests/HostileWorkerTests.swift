@@ -8,6 +8,7 @@ import KubeClient
 import KubeModels
 import Logging
 import Metrics
+import ServerGuards
 import Synchronization
 import Testing
 
@@ -366,6 +367,32 @@ struct HostileWorkerTests {
         _ = schedule.finished(noisy.key)
         let second = schedule.takeDue(now: now.addingTimeInterval(2), limit: 8, perNamespace: 2)
         #expect(second.due.map { Schedule.namespace(of: $0.key) } == ["noisy"])
+    }
+
+    @Test("the load tester's token goes only to the load tester's origin, never to a Canary author's URL")
+    func loadTesterToken() async throws {
+        try await withHarness { harness in
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)")
+            try Data("s3cret\n".utf8).write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let caller = WebhookCaller(
+                http: harness.http,
+                outbound: .local,
+                loadTester: try LoadTesterCredentials(
+                    urls: [harness.receiver.url],
+                    token: BearerTokenFile(path: file.path)
+                )
+            )
+            let payload = WebhookPayload(name: "podinfo", namespace: "default", phase: "Progressing", checksum: "x")
+            _ = await caller.call(CanaryWebhook(name: "a", url: "\(harness.receiver.url)/load"), payload: payload)
+            // The same server under another name is another origin: a Canary author's URL gets nothing.
+            let other = harness.receiver.url.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+            _ = await caller.call(CanaryWebhook(name: "b", url: "\(other)/elsewhere"), payload: payload)
+            let calls = harness.receiver.state.calls.withLock { $0 }
+            #expect(calls.first { $0.path == "/load" }?.authorization == "Bearer s3cret")
+            let elsewhere = try #require(calls.first { $0.path == "/elsewhere" })
+            #expect(elsewhere.authorization == nil)
+        }
     }
 
     @Test("a tick that outlives the tick timeout is cancelled, by the worker's clock")

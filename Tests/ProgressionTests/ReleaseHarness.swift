@@ -32,6 +32,7 @@ final class Receiver: Sendable {
     struct Call: Sendable {
         var path: String
         var body: JSONValue
+        var authorization: String? = nil
     }
 
     let group: ServiceGroup
@@ -65,7 +66,8 @@ final class Receiver: Sendable {
             let bytes = try await request.body.collect(upTo: 1 << 20)
             let body = (try? JSONValue(parsing: Array(bytes.readableBytesView))) ?? .null
             let path = request.uri.path
-            box.calls.withLock { $0.append(Call(path: path, body: body)) }
+            let authorization = request.headers[.authorization]
+            box.calls.withLock { $0.append(Call(path: path, body: body, authorization: authorization)) }
             let status = box.statuses.withLock { $0[path] } ?? 200
             return Response(
                 status: .init(code: status),
