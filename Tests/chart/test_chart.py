@@ -511,3 +511,19 @@ def test_loadtester_memory_gates_need_no_role() -> None:
     rendered = render(LOADTESTER_CHART, {"memoryGates": True}, name="flagger-loadtester", namespace="prod")
     assert rendered.all("Role") == []
     assert "--memory-gates" in rendered.args()
+
+
+def test_the_flux_helmrelease_example_renders() -> None:
+    """manifests/examples/helmrelease.yaml: every HelmRelease names a chart here, and its values pass the schema
+    and render."""
+    import yaml
+
+    documents = [d for d in yaml.safe_load_all((MANIFESTS / "examples" / "helmrelease.yaml").read_text()) if d]
+    releases = [d for d in documents if d["kind"] == "HelmRelease"]
+    assert [r["spec"]["releaseName"] for r in releases] == ["fledge", "flagger-loadtester", "helm-tester"]
+    for release in releases:
+        chart = {"fledge": CHART, "fledge-loadtester": LOADTESTER_CHART}[release["spec"]["chart"]["spec"]["chart"]]
+        namespace = release["spec"].get("targetNamespace", release["metadata"]["namespace"])
+        rendered = render(chart, release["spec"]["values"], name=release["spec"]["releaseName"], namespace=namespace)
+        assert rendered.find("Service", release["spec"]["releaseName"])
+    assert releases[0]["spec"]["install"]["crds"] == "Create" and releases[0]["spec"]["upgrade"]["crds"] == "CreateReplace"
