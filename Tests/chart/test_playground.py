@@ -135,3 +135,21 @@ def test_helm_installs_upgrades_rolls_back_and_uninstalls_the_chart(playground: 
     assert playground.get(f"{CANARY_PATH}/podinfo") is not None
     status, body = playground.create(invalid)
     assert "admission webhook" not in body.get("message", ""), body
+
+
+def test_helm_installs_and_uninstalls_the_load_tester_chart(playground: Playground) -> None:
+    from support import LOADTESTER_CHART
+
+    playground.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod"}})
+    config = helm.Config(kubeconfig_path=str(playground.kubeconfig), namespace="prod")
+    installed = config.install(str(LOADTESTER_CHART), "flagger-loadtester", BASE_VALUES, namespace="prod",
+                               timeout=120)
+    assert installed["status"] == "deployed"
+    deployment = playground.get("/apis/apps/v1/namespaces/prod/deployments/flagger-loadtester")
+    assert deployment["spec"]["strategy"]["type"] == "Recreate"
+    assert playground.get("/api/v1/namespaces/prod/services/flagger-loadtester")["spec"]["ports"][0]["port"] == 80
+    role = playground.get("/apis/rbac.authorization.k8s.io/v1/namespaces/prod/roles/flagger-loadtester-gates")
+    assert role["rules"][0]["resourceNames"] == ["fledge-loadtester-gates"]
+    config.uninstall("flagger-loadtester", timeout=120)
+    assert playground.get("/apis/apps/v1/namespaces/prod/deployments/flagger-loadtester") is None
+    assert playground.get("/apis/rbac.authorization.k8s.io/v1/namespaces/prod/roles/flagger-loadtester-gates") is None
