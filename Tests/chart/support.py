@@ -28,7 +28,8 @@ LOADTESTER_CHART = ROOT / "charts" / "fledge-loadtester"
 MANIFESTS = ROOT / "manifests"
 
 # Labels Helm charts add and kustomize manifests do not: ignored when the two are compared.
-HELM_LABELS = {"helm.sh/chart", "app.kubernetes.io/managed-by", "app.kubernetes.io/instance", "app.kubernetes.io/version"}
+HELM_LABELS = {"helm.sh/chart", "app.kubernetes.io/managed-by", "app.kubernetes.io/instance",
+               "app.kubernetes.io/version"}
 
 
 def fledge_binary() -> Path:

@@ -213,7 +213,8 @@ def test_defaults_keep_the_hardening() -> None:
     rendered = render()
     pod = rendered.find("Deployment")["spec"]["template"]["spec"]
     container = pod["containers"][0]
-    assert pod["securityContext"]["runAsNonRoot"] and pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+    assert pod["securityContext"]["runAsNonRoot"]
+    assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
     assert container["resources"]["limits"]["memory"] == "320Mi"
@@ -234,7 +235,8 @@ def test_self_signed_certificate_is_valid_for_the_service_and_is_the_webhooks_ca
         files = secret_files(secret, Path(directory))
         assert "OK" in openssl("verify", "-CAfile", str(files["ca.crt"]), str(files["tls.crt"]))
         text = openssl("x509", "-in", str(files["tls.crt"]), "-noout", "-text")
-        for name in ["fledge", "fledge.fledge-system", "fledge.fledge-system.svc", "fledge.fledge-system.svc.cluster.local"]:
+        for name in ["fledge", "fledge.fledge-system", "fledge.fledge-system.svc",
+                     "fledge.fledge-system.svc.cluster.local"]:
             assert f"DNS:{name}" in text
         assert "id-ecPublicKey" in text and "prime256v1" in text
         assert "TLS Web Server Authentication" in text
@@ -309,7 +311,8 @@ def test_every_flag_the_chart_passes_is_one_fledge_serve_knows() -> None:
     help_text = subprocess.run([str(fledge_binary()), "serve", "--help"], capture_output=True, text=True).stdout
     known = set(re.findall(r"(--[a-z0-9-]+)", help_text))
     unknown = flags - known
-    assert unknown <= PENDING_FLAGS, f"flags the chart passes that fledge serve does not know: {unknown - PENDING_FLAGS}"
+    assert unknown <= PENDING_FLAGS, f"flags the chart passes that fledge serve does not know: " \
+                                     f"{unknown - PENDING_FLAGS}"
 
 
 def test_every_option_reaches_its_flag() -> None:
@@ -526,4 +529,5 @@ def test_the_flux_helmrelease_example_renders() -> None:
         namespace = release["spec"].get("targetNamespace", release["metadata"]["namespace"])
         rendered = render(chart, release["spec"]["values"], name=release["spec"]["releaseName"], namespace=namespace)
         assert rendered.find("Service", release["spec"]["releaseName"])
-    assert releases[0]["spec"]["install"]["crds"] == "Create" and releases[0]["spec"]["upgrade"]["crds"] == "CreateReplace"
+    assert releases[0]["spec"]["install"]["crds"] == "Create"
+    assert releases[0]["spec"]["upgrade"]["crds"] == "CreateReplace"

@@ -29,17 +29,6 @@ BASE_VALUES = {"networkPolicy": {"enabled": False}}
 CANARY_PATH = "/apis/flagger.app/v1beta1/namespaces/prod/canaries"
 
 
-def uninstall(config: helm.Config, release: str) -> None:
-    """helm uninstall; the one known gap of the embedded API server (client-go sends DeleteOptions as protobuf,
-    which it cannot decode yet) is reported as an expected failure, anything else fails."""
-    try:
-        config.uninstall(release, timeout=120)
-    except helm.HelmReleaseError as error:
-        if "error decoding DeleteOptions" in str(error):
-            pytest.xfail(f"the embedded API server cannot decode protobuf DeleteOptions yet: {error}")
-        raise
-
-
 @pytest.fixture(scope="module")
 def playground():
     running = Playground(speed=20)
@@ -72,7 +61,9 @@ def test_helm_installs_upgrades_rolls_back_and_uninstalls_the_chart(playground: 
     config = helm.Config(kubeconfig_path=str(playground.kubeconfig), namespace=NAMESPACE)
 
     # 1. Install with the defaults: a self-signed certificate made by the chart.
-    installed = config.install(str(CHART), "fledge", BASE_VALUES, namespace=NAMESPACE, timeout=120)
+    # wait="watcher" is Helm's kstatus wait: every object must read Current (CRDs Established, the Deployment
+    # rolled out by the playground's simulated controller, the PDB observed).
+    installed = config.install(str(CHART), "fledge", BASE_VALUES, namespace=NAMESPACE, timeout=120, wait="watcher")
     assert installed["revision"] == 1 and installed["status"] == "deployed", installed
     for crd in CRDS:
         assert playground.get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crd}"), crd
@@ -99,7 +90,7 @@ def test_helm_installs_upgrades_rolls_back_and_uninstalls_the_chart(playground: 
 
     # 2. Upgrade: lookup keeps the certificate, so the CA under running pods does not change.
     upgraded = config.upgrade(str(CHART), "fledge", {**BASE_VALUES, "replicaCount": 3}, namespace=NAMESPACE,
-                              timeout=120)
+                              timeout=120, wait="watcher")
     assert upgraded["revision"] == 2
     assert playground.get(f"/api/v1/namespaces/{NAMESPACE}/secrets/fledge-webhook-tls")["data"] == secret["data"]
     assert ca_bundles(playground) == {chart_ca}
@@ -109,7 +100,7 @@ def test_helm_installs_upgrades_rolls_back_and_uninstalls_the_chart(playground: 
     # now admitted through the chart's webhooks, defaulted by the mutating one, and initialised by the worker.
     config.upgrade(str(CHART), "fledge", {**BASE_VALUES, "certificates": {
         "mode": "existing-secret", "secretName": "playground-webhook-tls",
-        "existingSecret": {"caBundle": playground_ca}}}, namespace=NAMESPACE, timeout=120)
+        "existingSecret": {"caBundle": playground_ca}}}, namespace=NAMESPACE, timeout=120, wait="watcher")
     assert ca_bundles(playground) == {playground_ca}
     assert playground.get(f"/api/v1/namespaces/{NAMESPACE}/secrets/fledge-webhook-tls") is None
     status, body = playground.create(canary)
@@ -133,7 +124,7 @@ def test_helm_installs_upgrades_rolls_back_and_uninstalls_the_chart(playground: 
 
     # 5. Uninstall: everything the chart made goes, but the CRDs (Helm never deletes crds/, which would delete
     # every Canary); with no webhook left, nothing refuses the invalid Canary any more.
-    uninstall(config, "fledge")
+    config.uninstall("fledge", timeout=120)
     assert config.list(all_states=True) == []
     for kind in ("mutating", "validating"):
         assert playground.get(WEBHOOKS.format(kind=kind)) is None
@@ -154,13 +145,13 @@ def test_helm_installs_and_uninstalls_the_load_tester_chart(playground: Playgrou
     playground.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod"}})
     config = helm.Config(kubeconfig_path=str(playground.kubeconfig), namespace="prod")
     installed = config.install(str(LOADTESTER_CHART), "flagger-loadtester", BASE_VALUES, namespace="prod",
-                               timeout=120)
+                               timeout=120, wait="watcher")
     assert installed["status"] == "deployed"
     deployment = playground.get("/apis/apps/v1/namespaces/prod/deployments/flagger-loadtester")
     assert deployment["spec"]["strategy"]["type"] == "Recreate"
     assert playground.get("/api/v1/namespaces/prod/services/flagger-loadtester")["spec"]["ports"][0]["port"] == 80
     role = playground.get("/apis/rbac.authorization.k8s.io/v1/namespaces/prod/roles/flagger-loadtester-gates")
     assert role["rules"][0]["resourceNames"] == ["fledge-loadtester-gates"]
-    uninstall(config, "flagger-loadtester")
+    config.uninstall("flagger-loadtester", timeout=120)
     assert playground.get("/apis/apps/v1/namespaces/prod/deployments/flagger-loadtester") is None
     assert playground.get("/apis/rbac.authorization.k8s.io/v1/namespaces/prod/roles/flagger-loadtester-gates") is None
