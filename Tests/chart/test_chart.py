@@ -49,6 +49,7 @@ EVERY_OPTION = {
     "eventWebhook": "https://events.internal/fledge",
     "noCrossNamespaceRefs": True,
     "showAnswersInEvents": True,
+    "watchSecrets": True,
     "tickTimeout": "10m",
     "server": {"drainDelay": "7s", "shutdownTimeout": 20, "tlsMinVersion": "1.3",
                "tlsCipherSuites": "ECDHE-ECDSA-AES128-GCM-SHA256", "memoryBudgetMiB": 16, "admissionThreads": 2,
@@ -325,7 +326,7 @@ def test_every_option_reaches_its_flag() -> None:
         "--slack-user=fledge", "--msteams-url=https://example.webhook.office.com/webhookb2/x",
         "--alert-proxy-url=http://proxy.internal:3128", "--cluster-name=staging",
         "--event-webhook=https://events.internal/fledge", "--no-cross-namespace-refs", "--show-answers-in-events",
-        "--tick-timeout=10m", "--drain-delay=7s", "--shutdown-timeout=20", "--tls-min-version=1.3",
+        "--watch-secrets", "--tick-timeout=10m", "--drain-delay=7s", "--shutdown-timeout=20", "--tls-min-version=1.3",
         "--tls-cipher-suites=ECDHE-ECDSA-AES128-GCM-SHA256", "--memory-budget-mib=16", "--admission-threads=2",
         "--header-timeout=5s", "--body-timeout=20s", "--max-connections=500", "--http2",
         "--metrics-listen=0.0.0.0:9091", "--metrics-token-file=/etc/fledge/metrics-token/token",
@@ -340,6 +341,8 @@ def test_every_option_reaches_its_flag() -> None:
                                                   "items": [{"key": "token", "path": "token"}]}
     assert volumes["loadtester-token"]["secret"]["secretName"] == "fledge-loadtester-token"
     assert rendered.find("Role")["metadata"]["namespace"] == "leases"
+    secrets = [rule for rule in rendered.find("ClusterRole")["rules"] if "secrets" in rule["resources"]]
+    assert secrets and all({"list", "watch"} <= set(rule["verbs"]) for rule in secrets), secrets
     policy = rendered.find("NetworkPolicy")["spec"]
     assert policy["ingress"][1]["ports"] == [{"protocol": "TCP", "port": 9091}]
 
