@@ -95,7 +95,34 @@ struct StatusCommand: AsyncParsableCommand {
     @Argument(help: "One Canary (default: every Canary in the namespace).") var name: String?
     @OptionGroup var options: ClusterOptions
     @Flag(help: "Keep printing as the Canaries change.") var watch = false
+    @Flag(
+        help: """
+            Wait until the release of NAME ends, printing its progress. Exit status 0: promoted (or nothing to \
+            release); 1: failed or rolled back; 2: timeout or error.
+            """
+    )
+    var wait = false
+    @Option(help: "With --wait: give up after this long (a Go duration: 90s, 10m, 1h), with exit status 2.")
+    var timeout: String?
+
+    func validate() throws {
+        if wait, name == nil { throw ValidationError("--wait needs the Canary's name: fledge status NAME --wait") }
+        if wait, watch { throw ValidationError("--wait and --watch cannot be combined; --wait prints progress too") }
+        if timeout != nil, !wait { throw ValidationError("--timeout applies only with --wait") }
+        if let timeout, (GoDuration(timeout)?.nanoseconds ?? 0) <= 0 {
+            throw ValidationError("--timeout \(timeout) must be a positive Go duration such as 90s, 10m or 1h")
+        }
+    }
+
     func run() async throws {
+        if wait, let name {
+            let code = await StatusWait.run(
+                name: name,
+                options: options,
+                timeout: timeout.flatMap(GoDuration.init).map(\.duration)
+            )
+            throw ExitCode(code)
+        }
         let (client, namespace) = try options.connect()
         defer { Task.detached { try? await client.shutdown() } }
         let collection = APIPath.collection(
