@@ -1,6 +1,7 @@
 import CanaryModel
 import Dashboard
 import JSONValue
+import Logging
 import Progression
 import Synchronization
 import Testing
@@ -92,5 +93,89 @@ struct ActionTests {
         cluster.state.withLock { $0.patchErrors = [ClusterError(kind: .conflict, code: 409, message: "stale")] }
         _ = try await ReleaseSteering.request(.abort, namespace: "prod", name: "podinfo", cluster: cluster)
         #expect(cluster.state.withLock { $0.patches.count } == 1)
+    }
+
+    func app(_ cluster: FakeCluster) -> DashboardApp {
+        DashboardApp(
+            mirror: ClusterMirror(cluster: cluster, scope: .allNamespaces, logger: Logger(label: "test")),
+            cluster: cluster
+        )
+    }
+
+    func post(_ path: String, header: Bool = true, host: String = "127.0.0.1:8765") -> DashboardRequest {
+        var headers = ["host": host]
+        if header { headers["x-fledge-dashboard"] = "1" }
+        return DashboardRequest(method: "POST", path: path, headers: headers)
+    }
+
+    @Test("the action endpoint answers 403 with the RBAC message when the API server refuses")
+    func endpointForbidden() async throws {
+        let cluster = cluster(phase: "Progressing")
+        cluster.state.withLock {
+            $0.patchErrors = [ClusterError(kind: .forbidden, code: 403, message: "User \"viewer\" cannot patch")]
+        }
+        let reply = await app(cluster).handle(post("/api/canaries/prod/podinfo/promote"))
+        guard case .body(let status, let type, let bytes) = reply else {
+            Issue.record("not a body: \(reply)")
+            return
+        }
+        #expect(status == 403)
+        #expect(type == "application/json")
+        let answer = try JSONValue(parsing: bytes)
+        #expect(answer["kind"] == "forbidden")
+        #expect(answer["ok"] == false)
+        #expect(answer["message"]?.stringValue?.contains("RBAC") == true)
+    }
+
+    @Test("the action endpoint answers 200 with the request, 409 with a refusal, 404 for an unknown action")
+    func endpointOutcomes() async throws {
+        let progressing = cluster(phase: "Progressing")
+        guard case .body(200, _, _) = await app(progressing).handle(post("/api/canaries/prod/podinfo/abort")) else {
+            Issue.record("abort of a progressing release was not accepted")
+            return
+        }
+        let failed = cluster(phase: "Failed")
+        guard case .body(409, _, let bytes) = await app(failed).handle(post("/api/canaries/prod/podinfo/promote"))
+        else {
+            Issue.record("promote of a failed release was not refused")
+            return
+        }
+        #expect(try JSONValue(parsing: bytes)["kind"] == "inapplicable")
+        guard case .body(404, _, _) = await app(failed).handle(post("/api/canaries/prod/podinfo/launch")) else {
+            Issue.record("an unknown action was not a 404")
+            return
+        }
+    }
+
+    @Test("an action without the dashboard's header, or for another host name, is refused before any call")
+    func refusesCrossSite() async throws {
+        let cluster = cluster(phase: "Progressing")
+        guard
+            case .body(403, _, _) = await app(cluster).handle(post("/api/canaries/prod/podinfo/promote", header: false))
+        else {
+            Issue.record("an action without the header was not refused")
+            return
+        }
+        guard
+            case .body(421, _, _) = await app(cluster).handle(
+                post("/api/canaries/prod/podinfo/promote", host: "evil.example:8765")
+            )
+        else {
+            Issue.record("a rebound host name was not refused")
+            return
+        }
+        #expect(cluster.state.withLock { $0.patches.isEmpty })
+    }
+
+    @Test("loopback host names and listen addresses are told from others")
+    func loopback() {
+        #expect(DashboardApp.isLoopbackHost("127.0.0.1:8765"))
+        #expect(DashboardApp.isLoopbackHost("localhost"))
+        #expect(DashboardApp.isLoopbackHost("[::1]:80"))
+        #expect(!DashboardApp.isLoopbackHost("127.0.0.1.evil.example:80"))
+        #expect(!DashboardApp.isLoopbackHost(nil))
+        #expect(DashboardApp.isLoopbackAddress("127.0.0.2"))
+        #expect(!DashboardApp.isLoopbackAddress("0.0.0.0"))
+        #expect(!DashboardApp.isLoopbackAddress("10.0.0.1"))
     }
 }
