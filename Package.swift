@@ -84,6 +84,11 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .target(
+            name: "AdmissionCluster",
+            dependencies: ["Admission", "CanaryModel", "JSONValue", "KubeClient", "KubeModels"],
+            swiftSettings: upcoming
+        ),
+        .target(
             name: "WebhookServer",
             dependencies: [
                 "Admission", "JSONValue", "KubeModels", "ServerGuards",
@@ -108,7 +113,7 @@ let package = Package(
             name: "Progression",
             dependencies: [
                 "ServerGuards",
-                "Admission", "CanaryModel", "JSONValue", "KubeClient", "KubeModels",
+                "CanaryModel", "JSONValue", "KubeClient", "KubeModels",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -194,6 +199,7 @@ let package = Package(
         .executableTarget(
             name: "fledge",
             dependencies: [
+                "AdmissionCluster",
                 "Admission", "CanaryModel", "CertificateKit", "Dashboard", "DevCluster", "JSONValue", "KubeClient",
                 "KubeModels", "LoadTester", "Progression", "ServerGuards", "WebhookServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -239,6 +245,7 @@ let package = Package(
         .testTarget(
             name: "KubeClientTests",
             dependencies: [
+                "AdmissionCluster", "CanaryModel",
                 "KubeClient", "KubeModels", "JSONValue", "CertificateKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -96,9 +96,10 @@ public final class Releaser: Sendable {
         clock: any ReleaseClock,
         metrics: ProgressionMetrics,
         logger: Logger,
+        cache: ClusterCache? = nil,
         onEvent: (@Sendable (ReleaseEvent) -> Void)? = nil
     ) {
-        kube = KubeAccess(client: client)
+        kube = KubeAccess(client: client, cache: cache)
         self.configuration = configuration
         self.http = http
         self.clock = clock
@@ -129,24 +130,18 @@ public final class Releaser: Sendable {
 
     /// Runs one tick of the Canary `namespace/name`.
     public func tick(namespace: String, name: String) async -> TickOutcome {
-        let path = KubeAccess.canaries(namespace, name)
-        let json: JSONValue
+        let canary: Canary
         do {
-            guard let found = try await kube.get(path) else { return .gone }
-            json = found
+            guard let found = try await kube.get(Canary.self, namespace, name) else { return .gone }
+            canary = found.clampedForRelease()
         } catch {
             logger.warning("cannot read the Canary", metadata: ["canary": "\(name).\(namespace)", "error": "\(error)"])
-            return .idle
-        }
-        let canary: Canary
-        do { canary = try JSONValueDecoder().decode(Canary.self, from: json).clampedForRelease() } catch {
-            logger.error("cannot decode the Canary", metadata: ["canary": "\(name).\(namespace)", "error": "\(error)"])
             return .idle
         }
         if canary.metadata.deletionTimestamp != nil {
             guard canary.metadata.finalizers?.contains(Workload.finalizer) == true else { return .gone }
             do {
-                return try await finalize(canary, json: json)
+                return try await finalize(canary)
             } catch {
                 await recorder.warning(canary, "\(error)")
                 return .idle
@@ -157,7 +152,7 @@ public final class Releaser: Sendable {
             return .idle
         }
         do {
-            return try await advance(canary, json: json)
+            return try await advance(canary)
         } catch {
             await recorder.warning(canary, "\(error)")
             return .idle
@@ -165,8 +160,8 @@ public final class Releaser: Sendable {
     }
 
     /// A Canary being deleted with `revertOnDeletion`: the target back in service, then the finalizer removed.
-    func finalize(_ canary: Canary, json: JSONValue) async throws -> TickOutcome {
-        let workload = Workload(kube: kube, canary: canary, canaryJSON: json)
+    func finalize(_ canary: Canary) async throws -> TickOutcome {
+        let workload = Workload(kube: kube, canary: canary)
         let router = workload.router(defaultProvider: configuration.defaultProvider)
         let threshold = canary.spec.effectiveAnalysis?.canaryReadyThreshold ?? 100
         switch try await workload.revert(router: router, readyThreshold: threshold) {
@@ -193,13 +188,15 @@ public final class Releaser: Sendable {
         if present { finalizers.append(Workload.finalizer) } else { finalizers.removeAll { $0 == Workload.finalizer } }
         var metadata: JSONValue = ["finalizers": finalizers.isEmpty ? .null : .array(finalizers.map { .string($0) })]
         if let version = canary.metadata.resourceVersion { metadata.setMember(["resourceVersion"], .string(version)) }
-        _ = try await kube.mergePatch(
-            KubeAccess.canaries(canary.metadata.namespace ?? "default", canary.metadata.name ?? ""),
+        try await kube.mergePatch(
+            Canary.self,
+            canary.metadata.namespace ?? "default",
+            canary.metadata.name ?? "",
             ["metadata": metadata]
         )
     }
 
-    func advance(_ canary: Canary, json: JSONValue) async throws -> TickOutcome {
+    func advance(_ canary: Canary) async throws -> TickOutcome {
         var canary = canary
         let revertOnDeletion = canary.spec.revertOnDeletion == true
         if !revertOnDeletion { try await setFinalizer(canary, present: false) }
@@ -208,7 +205,7 @@ public final class Releaser: Sendable {
             // Later guarded writes (the finalizer) need the resourceVersion this write produced.
             canary.metadata.resourceVersion = try await clearAction(canary) ?? canary.metadata.resourceVersion
         }
-        let workload = Workload(kube: kube, canary: canary, canaryJSON: json)
+        let workload = Workload(kube: kube, canary: canary)
         let analysis = canary.spec.effectiveAnalysis ?? CanaryAnalysis()
         let skipAnalysis = canary.spec.skipAnalysis == true
         let target = try await workload.target()
@@ -237,8 +234,8 @@ public final class Releaser: Sendable {
         let routes = reconciled.routes
         if let repaired = reconciled.repaired { await recorder.warning(canary, repaired) }
 
-        let hash = PodTemplateHash.ofWorkload(target) ?? ""
-        let configs = try await workload.trackedConfigs(target).mapValues(\.checksum)
+        let hash = PodTemplateHash.of(target) ?? ""
+        let configs = try await workload.trackedConfigs(target)
         if phase == .initializing {
             try await workload.scaleTarget(0)
             canary = try await writeStatus(
@@ -553,8 +550,8 @@ public final class Releaser: Sendable {
     func startAnalysis(
         _ canary: Canary,
         workload: Workload,
-        target: JSONValue,
-        primary: JSONValue,
+        target: Deployment,
+        primary: Deployment,
         hash: String,
         configs: [String: String]
     ) async throws {
@@ -574,7 +571,7 @@ public final class Releaser: Sendable {
     func promote(
         _ canary: Canary,
         workload: Workload,
-        target: JSONValue,
+        target: Deployment,
         phase: CanaryPhase,
         weight: Int,
         force: Bool
@@ -626,7 +623,7 @@ public final class Releaser: Sendable {
         _ canary: Canary,
         workload: Workload,
         router: any Router,
-        target: JSONValue,
+        target: Deployment,
         promoteNow: Bool
     ) async throws {
         let analysis = canary.spec.effectiveAnalysis ?? CanaryAnalysis()
@@ -680,7 +677,7 @@ public final class Releaser: Sendable {
         _ canary: Canary,
         workload: Workload,
         router: any Router,
-        target: JSONValue,
+        target: Deployment,
         mirrored: Bool,
         promoteNow: Bool
     ) async throws {
@@ -930,18 +927,9 @@ public final class Releaser: Sendable {
         do {
             if let reference = metric.templateRef {
                 let templateNamespace = reference.namespace ?? namespace
-                guard
-                    let json = try await kube.get(
-                        APIPath.object(
-                            group: "flagger.app",
-                            version: "v1beta1",
-                            plural: "metrictemplates",
-                            namespace: templateNamespace,
-                            name: reference.name
-                        )
-                    )
-                else { return "Metric template \(reference.name).\(templateNamespace) not found" }
-                let template = try JSONValueDecoder().decode(MetricTemplate.self, from: json)
+                guard let template = try await kube.get(MetricTemplate.self, templateNamespace, reference.name) else {
+                    return "Metric template \(reference.name).\(templateNamespace) not found"
+                }
                 if let refusal = CrossNamespaceOptIn.refusal(
                     kind: "Metric template",
                     name: reference.name,
@@ -1049,13 +1037,13 @@ public final class Releaser: Sendable {
     }
 
     func credentials(namespace: String, secret: String) async throws -> PrometheusAuth {
-        guard let json = try await kube.get(KubeAccess.secrets(namespace, secret)) else {
+        // Read by GET each time: the worker's cache keeps no Secret's data.
+        let found = try await kube.call { try await kube.client.get(Secret.self, namespace: namespace, name: secret) }
+        guard let found else {
             throw MetricQueryError(.template, "secret \(secret).\(namespace) not found")
         }
         func value(_ key: String) -> String? {
-            json["data", key]?.stringValue.flatMap { Data(base64Encoded: $0) }.map {
-                String(decoding: $0, as: UTF8.self)
-            }
+            found.data?[key].flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }
         }
         if let token = value("token") { return .bearer(token) }
         if let user = value("username"), let password = value("password") {
@@ -1112,9 +1100,14 @@ public final class Releaser: Sendable {
         if let promoted { status["lastPromotedSpec"] = .string(promoted) }
         if let configs { status["trackedConfigs"] = .object(configs.mapValues { .string($0) }) }
         if let generation = canary.metadata.generation { status["observedGeneration"] = .int(generation) }
-        let path = KubeAccess.canaries(canary.metadata.namespace ?? "default", canary.metadata.name ?? "") + "/status"
-        let updated = try await kube.mergePatch(path, ["status": .object(status)])
-        return (try? JSONValueDecoder().decode(Canary.self, from: updated)) ?? canary
+        let updated = try await kube.mergePatch(
+            Canary.self,
+            canary.metadata.namespace ?? "default",
+            canary.metadata.name ?? "",
+            ["status": .object(status)],
+            subresource: "status"
+        )
+        return updated.clampedForRelease()
     }
 
     /// Records why the release waits in the Promoted condition, writing only when the reason changed.
@@ -1128,9 +1121,11 @@ public final class Releaser: Sendable {
     /// Removes the action annotation; returns the Canary's new resourceVersion.
     func clearAction(_ canary: Canary) async throws -> String? {
         try await kube.mergePatch(
-            KubeAccess.canaries(canary.metadata.namespace ?? "default", canary.metadata.name ?? ""),
+            Canary.self,
+            canary.metadata.namespace ?? "default",
+            canary.metadata.name ?? "",
             ["metadata": ["annotations": .object([ReleaseAction.annotation: .null])]]
-        )["metadata", "resourceVersion"]?.stringValue
+        ).metadata.resourceVersion
     }
 
     /// Why `action` cannot act in `phase`, or nil when it can.

@@ -1,4 +1,5 @@
 import Admission
+import AdmissionCluster
 import ArgumentParser
 import AsyncHTTPClient
 import CanaryModel
@@ -285,7 +286,8 @@ struct ServeCommand: AsyncParsableCommand {
                         version: Fledge.version,
                         meshProvider: defaultProvider
                     ),
-                    logger: logger
+                    logger: logger,
+                    cache: ClusterCache(client: client, logger: logger)
                 ),
                 client: client,
                 hints: hints,
