@@ -29,6 +29,7 @@ import urllib.request
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -191,9 +192,17 @@ def browser():
     driver.quit()
 
 
+def patient(driver):
+    """A wait that reads again when the page re-rendered what it was reading (a live update)."""
+    return WebDriverWait(driver, PATIENCE, ignored_exceptions=[StaleElementReferenceException])
+
+
 def phase_in_list(driver, key):
     cells = driver.find_elements(By.CSS_SELECTOR, f"tr[data-canary='{key}'] td.phase")
-    return cells[0].text if cells else None
+    try:
+        return cells[0].text if cells else None
+    except StaleElementReferenceException:
+        return None  # the list was redrawn between finding the cell and reading it
 
 
 def current_points(driver):
@@ -202,7 +211,7 @@ def current_points(driver):
 
 def click_action(driver, action):
     driver.find_element(By.CSS_SELECTOR, f".actions button[data-action='{action}']").click()
-    WebDriverWait(driver, PATIENCE).until(lambda d: d.find_element(By.ID, "action-result").is_displayed()
+    patient(driver).until(lambda d: d.find_element(By.ID, "action-result").is_displayed()
                                           and d.find_element(By.ID, "action-result").get_attribute("data-status"))
     result = driver.find_element(By.ID, "action-result")
     status = result.get_attribute("data-status")
@@ -219,7 +228,7 @@ def test_release_in_the_browser(cluster, browser):
     try:
         driver = browser
         driver.get(url)
-        wait = WebDriverWait(driver, PATIENCE)
+        wait = patient(driver)
         # The list shows the Canary, live: Initialized once the worker has set it up.
         wait.until(lambda d: phase_in_list(d, "prod/podinfo") == "Initialized")
         assert driver.find_element(By.ID, "connection").text == "live"
@@ -231,12 +240,13 @@ def test_release_in_the_browser(cluster, browser):
         wait.until(lambda d: current_points(d) >= 3)
         first = current_points(driver)
         wait.until(lambda d: current_points(d) >= first + 3)
-        labels = driver.find_element(By.CSS_SELECTOR, "article.release[data-outcome='in-progress'] svg.weight-chart")
-        assert "Canary traffic weight per step" in labels.get_attribute("aria-label")
+        label = wait.until(lambda d: d.find_element(
+            By.CSS_SELECTOR, "article.release[data-outcome='in-progress'] svg.weight-chart").get_attribute("aria-label"))
+        assert "Canary traffic weight per step" in label
         # Each passed check's measured value, read from the Prometheus API, is plotted against its threshold.
         rate = "article.release[data-outcome='in-progress'] svg.metric-chart[data-metric='request-success-rate']"
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, rate + " g.point"))
-        assert "passed" in driver.find_element(By.CSS_SELECTOR, rate).get_attribute("aria-label")
+        assert "passed" in wait.until(lambda d: d.find_element(By.CSS_SELECTOR, rate).get_attribute("aria-label"))
         assert phase_in_list(driver, "prod/podinfo") == "Progressing"
 
         # Promote now: the worker promotes before the maximum weight.
@@ -245,7 +255,7 @@ def test_release_in_the_browser(cluster, browser):
         assert "promote requested for canary prod/podinfo" in text
         wait.until(lambda d: phase_in_list(d, "prod/podinfo") == "Succeeded")
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "article.release[data-outcome='promoted']"))
-        steps = driver.find_element(By.CSS_SELECTOR, "article.release[data-outcome='promoted'] ol.steps").text
+        steps = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "article.release[data-outcome='promoted'] ol.steps").text)
         assert "Copying podinfo.prod template spec to podinfo-primary.prod" in steps
         assert "Promotion completed! Scaling down podinfo.prod" in steps
         assert "canary weight 50" not in steps, "promote did not cut the analysis short"
@@ -315,7 +325,7 @@ current-context: viewer
     try:
         driver = browser
         driver.get(url + "#prod%2Fpodinfo")
-        wait = WebDriverWait(driver, PATIENCE)
+        wait = patient(driver)
         wait.until(lambda d: phase_in_list(d, "prod/podinfo") is not None)
         wait.until(lambda d: d.find_element(By.ID, "detail-title").text == "prod/podinfo")
         phase = phase_in_list(driver, "prod/podinfo")
