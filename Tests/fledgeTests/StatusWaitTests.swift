@@ -9,6 +9,23 @@ struct StatusWaitTests {
     }
 
     @Test(
+        "bad --wait and dashboard flags are refused before any call, naming the flag and the fix",
+        arguments: [
+            (["status", "--wait"], "--wait needs the Canary's name: fledge status NAME --wait"),
+            (["status", "podinfo", "--wait", "--watch"], "--wait and --watch cannot be combined"),
+            (["status", "podinfo", "--timeout", "1m"], "--timeout applies only with --wait"),
+            (["status", "podinfo", "--wait", "--timeout", "0s"], "--timeout 0s must be a positive Go duration"),
+            (["dashboard", "--listen", "0.0.0.0:8765"], "--listen 0.0.0.0:8765 is not a loopback address"),
+            (["dashboard", "--listen", "10.1.2.3:0"], "pass --listen-any to accept the risk"),
+        ]
+    )
+    func badFlags(_ arguments: [String], _ message: String) throws {
+        let result = try Fledge.run(arguments + ["--kubeconfig", "/nonexistent"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    @Test(
         "exit 0 when promoted or nothing to do, 1 when rolled back, 2 on timeout or error; promote of a Failed release is refused"
     )
     func exitStatuses() async throws {
