@@ -71,6 +71,7 @@ public struct ConfigMap: KubeResource, Hashable, PreservesUnknownFields {
     public static let kind = "ConfigMap"
     public static let plural = "configmaps"
     public static let namespaced = true
+    public static let cacheable = false
 
     public var apiVersion: String?
     public var kind: String?
@@ -99,6 +100,7 @@ public struct Secret: KubeResource, Hashable, PreservesUnknownFields {
     public static let kind = "Secret"
     public static let plural = "secrets"
     public static let namespaced = true
+    public static let cacheable = false
 
     public var apiVersion: String?
     public var kind: String?

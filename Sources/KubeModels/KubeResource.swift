@@ -15,11 +15,17 @@ public protocol KubeResource: Codable, Sendable {
     static var plural: String { get }
     /// Whether objects live in a namespace.
     static var namespaced: Bool { get }
+    /// Whether a controller may keep whole objects of this kind in an informer cache. False for Secrets (their
+    /// data must not sit in a controller's memory, and listing them needs RBAC the controller should not have) and
+    /// ConfigMaps (read whole only to copy them, rarely; their checksums are cached instead).
+    static var cacheable: Bool { get }
 
     var metadata: ObjectMeta { get set }
 }
 
 extension KubeResource {
+    public static var cacheable: Bool { true }
+
     /// `group/version`, or `version` for the core group.
     public static func apiVersion(_ version: String = Self.version) -> String {
         group.isEmpty ? version : "\(group)/\(version)"

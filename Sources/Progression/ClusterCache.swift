@@ -44,8 +44,16 @@ public final class ClusterCache: Service, Sendable {
         }
     }
 
-    /// The informer of `R` at `version`, started now if it was not running.
+    /// Returns once every informer started so far has listed (benchmarks and tests measure a warm cache).
+    public func waitForSync() async {
+        let started = informers.withLock { $0.values.compactMap { $0 as? any CountedInformer } }
+        for informer in started { await informer.waitForSync() }
+    }
+
+    /// The informer of `R` at `version`, started now if it was not running; nil for kinds never cached
+    /// (``KubeResource/cacheable``), whose reads are GETs.
     func informer<R: KubeResource>(_ type: R.Type, version: String = R.version) -> Informer<R>? {
+        guard R.cacheable else { return nil }
         let key = "\(R.group)/\(version)/\(R.plural)"
         let (informer, fresh) = informers.withLock { informers -> (Informer<R>?, Bool) in
             if let existing = informers[key] { return (existing as? Informer<R>, false) }
@@ -86,8 +94,11 @@ public final class ClusterCache: Service, Sendable {
     }
 }
 
-/// An informer's size, whatever it holds.
-protocol CountedInformer { var count: Int { get } }
+/// An informer's size and sync, whatever it holds.
+protocol CountedInformer: Sendable {
+    var count: Int { get }
+    func waitForSync() async
+}
 extension Informer: CountedInformer {}
 
 /// The kinds of config a pod template references: ConfigMaps and Secrets.

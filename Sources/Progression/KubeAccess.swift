@@ -12,11 +12,14 @@ public final class KubeAccess: Sendable {
     public let client: KubeClient
     /// The informers, when the worker runs them; without (a test ticking by hand) every read is a GET.
     let cache: ClusterCache?
+    /// Whether Secrets are read through an informer (``ProgressionConfiguration/watchSecrets``).
+    let watchSecrets: Bool
     private let calls = Mutex(0)
 
-    init(client: KubeClient, cache: ClusterCache? = nil) {
+    init(client: KubeClient, cache: ClusterCache? = nil, watchSecrets: Bool = false) {
         self.client = client
         self.cache = cache
+        self.watchSecrets = watchSecrets
     }
 
     /// API requests made so far.
@@ -46,10 +49,14 @@ public final class KubeAccess: Sendable {
         _ type: R.Type,
         _ namespace: String,
         _ name: String,
-        version: String = R.version
+        version: String = R.version,
+        cached: Bool = true
     )
         async throws -> R?
     {
+        guard cached else {
+            return try await call { try await client.get(R.self, namespace: namespace, name: name, version: version) }
+        }
         let informer = cache?.informer(R.self, version: version)
         switch informer?.entry(namespace: namespace, name: name) {
         case .present(let object): return object

@@ -32,6 +32,10 @@ public struct ProgressionConfiguration: Sendable {
     public var tickTimeout: Duration
     /// The load testers that require a bearer token, and the token (sent to no other hook).
     public var loadTester: LoadTesterCredentials?
+    /// Whether the worker lists and watches Secrets (keeping only their checksums) to see a tracked Secret change
+    /// without a request per tick. Off by default: it needs RBAC to list every Secret; without it each tick of a
+    /// Canary whose pod template references Secrets reads them by name.
+    public var watchSecrets: Bool
 
     public init(
         defaultProvider: String = "linkerd",
@@ -42,9 +46,11 @@ public struct ProgressionConfiguration: Sendable {
         crossNamespaceRefs: Bool = true,
         answersInEvents: Bool = false,
         tickTimeout: Duration = .seconds(20 * 60),
-        loadTester: LoadTesterCredentials? = nil
+        loadTester: LoadTesterCredentials? = nil,
+        watchSecrets: Bool = false
     ) {
         self.loadTester = loadTester
+        self.watchSecrets = watchSecrets
         self.defaultProvider = defaultProvider
         self.metricsServer = metricsServer
         self.namespace = namespace
@@ -99,7 +105,7 @@ public final class Releaser: Sendable {
         cache: ClusterCache? = nil,
         onEvent: (@Sendable (ReleaseEvent) -> Void)? = nil
     ) {
-        kube = KubeAccess(client: client, cache: cache)
+        kube = KubeAccess(client: client, cache: cache, watchSecrets: configuration.watchSecrets)
         self.configuration = configuration
         self.http = http
         self.clock = clock

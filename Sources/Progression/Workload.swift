@@ -101,8 +101,9 @@ struct Workload {
     }
 
     /// The checksums of the target's tracked configs (``ConfigDigest``), by `configmap/NAME` and `secret/NAME`,
-    /// skipping those annotated `flagger.app/config-tracking: disabled` and those that do not exist. From the
-    /// cache, which keeps checksums and never a Secret's data.
+    /// skipping those annotated `flagger.app/config-tracking: disabled` and those that do not exist. ConfigMaps from
+    /// the cache; Secrets from it only with ``ProgressionConfiguration/watchSecrets``. Either way only checksums are
+    /// kept, never a Secret's data.
     func trackedConfigs(_ target: Deployment) async throws -> [String: String] {
         var result: [String: String] = [:]
         for reference in Self.referencedConfigs(target.spec?.template).sorted() {
@@ -113,7 +114,13 @@ struct Workload {
                 let digest = try await kube.get(ConfigDigest<ConfigMapKind>.self, namespace, reference.name)
                 (metadata, checksum) = (digest?.metadata, digest?.checksum)
             case .secret:
-                let digest = try await kube.get(ConfigDigest<SecretKind>.self, namespace, reference.name)
+                // Without the right to list Secrets (the default), by name each time.
+                let digest = try await kube.get(
+                    ConfigDigest<SecretKind>.self,
+                    namespace,
+                    reference.name,
+                    cached: kube.watchSecrets
+                )
                 (metadata, checksum) = (digest?.metadata, digest?.checksum)
             }
             guard let metadata, let checksum else { continue }
