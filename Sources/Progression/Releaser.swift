@@ -1135,7 +1135,9 @@ public final class Releaser: Sendable {
     }
 
     /// Why `action` cannot act in `phase`, or nil when it can.
-    static func inapplicable(_ action: ReleaseAction, phase: CanaryPhase, newRevision: Bool) -> String? {
+    ///
+    /// The CLI and the dashboard ask it before setting the annotation, so they refuse what this worker would ignore.
+    public static func inapplicable(_ action: ReleaseAction, phase: CanaryPhase, newRevision: Bool) -> String? {
         let steerable: [CanaryPhase] = [.progressing, .waiting, .waitingPromotion]
         switch action {
         case .promote:

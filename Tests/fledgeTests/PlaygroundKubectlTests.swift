@@ -237,9 +237,23 @@ struct PlaygroundKubectlTests {
         #expect(status.status == 0, "\(status.stderr)")
         #expect(status.stdout.contains("Succeeded"), "\(status.stdout)")
         #expect(status.stdout.contains("Promotion completed!"), "\(status.stdout)")
-        // fledge retry on a Succeeded release: requested, then refused by the worker with the reason.
+        // fledge retry on a Succeeded release: refused by the CLI, which reads the phase first, with the reason.
         let retry = try await Fledge.runOffPool(["retry", "podinfo", "-n", "prod", "--kubeconfig", session.kubeconfig])
-        #expect(retry.stdout.contains("canary.flagger.app/podinfo retry requested"), "\(retry.stderr)")
+        #expect(retry.status == 1, "\(retry.stdout)")
+        #expect(
+            retry.stderr.contains("cannot be retried: only a Failed release can be retried (phase Succeeded)"),
+            "\(retry.stderr)"
+        )
+        // The annotation set another way (kubectl): refused by the worker with the same reason.
+        let annotate = try await session.kubectl(
+            "annotate",
+            "canary",
+            "podinfo",
+            "-n",
+            "prod",
+            "fledge.dev/action=retry"
+        )
+        #expect(annotate.status == 0, "\(annotate.err)")
         var refused = false
         for _ in 0..<100 where !refused {
             let events = try await session.events(selector: "involvedObject.kind=Canary")
