@@ -194,6 +194,21 @@ public final class DevCluster: Sendable {
         return object
     }
 
+    /// A stored object as a client of `type`'s version sees it. Versions of a kind share storage and convert with
+    /// strategy `None`, as kube-apiserver does for CRDs without a conversion webhook: only `apiVersion` changes.
+    func served(_ object: JSONValue, as type: ResourceType) -> JSONValue {
+        guard object["kind"]?.stringValue == type.kind, object["apiVersion"]?.stringValue != type.apiVersion else {
+            return object
+        }
+        return Self.with(object, ["apiVersion"], .string(type.apiVersion))
+    }
+
+    /// An object about to be stored, in its kind's storage version.
+    func storable(_ object: JSONValue, _ type: ResourceType) -> JSONValue {
+        guard type.storageVersion != nil else { return object }
+        return Self.with(object, ["apiVersion"], .string(type.storageAPIVersion))
+    }
+
     /// The object with the member at `path` removed or replaced.
     static func with(_ object: JSONValue, _ path: [String], _ value: JSONValue?) -> JSONValue {
         var copy = object

@@ -50,9 +50,12 @@ struct DeleteOptionsTests {
         await cluster.handle(APIRequest(method: "GET", path: configMaps + "/settings")).status == 200
     }
 
-    @Test("a protobuf DeleteOptions deletes the object, under any group version client-go names", arguments: [
-        "v1", "meta.k8s.io/v1", "apps/v1",
-    ])
+    @Test(
+        "a protobuf DeleteOptions deletes the object, under any group version client-go names",
+        arguments: [
+            "v1", "meta.k8s.io/v1", "apps/v1",
+        ]
+    )
     func deletes(apiVersion: String) async throws {
         let cluster = try await Self.cluster()
         let answer = await Self.delete(cluster, body: Self.body(apiVersion: apiVersion))

@@ -85,6 +85,60 @@ struct PlaygroundKubectlTests {
         }
     }
 
+    @Test("kubectl patches a TrafficSplit written as v1alpha1 through its preferred version v1alpha3")
+    func trafficSplitPatch() async throws {
+        guard Self.kubectl != nil else {
+            print("SKIPPED: kubectl is not installed; the TrafficSplit patch scenario did not run")
+            return
+        }
+        let session = try await Session()
+        defer { session.process.terminate() }
+        let manifest = session.directory + "/trafficsplit.yaml"
+        try """
+        apiVersion: split.smi-spec.io/v1alpha1
+        kind: TrafficSplit
+        metadata: {name: podinfo, namespace: prod}
+        spec:
+          service: podinfo
+          backends: [{service: podinfo-primary, weight: 100}, {service: podinfo-canary, weight: 0}]
+        """.write(toFile: manifest, atomically: true, encoding: .utf8)
+        _ = try await session.kubectl("create", "namespace", "prod")
+        let created = try await session.kubectl("apply", "-f", manifest)
+        #expect(created.out.contains("trafficsplit.split.smi-spec.io/podinfo created"), "\(created.err)")
+        let patched = try await session.kubectl(
+            "-n",
+            "prod",
+            "patch",
+            "trafficsplit",
+            "podinfo",
+            "--type",
+            "merge",
+            "-p",
+            #"{"spec":{"backends":[{"service":"podinfo-primary","weight":90},{"service":"podinfo-canary","weight":10}]}}"#
+        )
+        #expect(patched.out.contains("trafficsplit.split.smi-spec.io/podinfo patched"), "\(patched.err)")
+        let served = try await session.kubectl(
+            "-n",
+            "prod",
+            "get",
+            "trafficsplit",
+            "podinfo",
+            "-o",
+            "jsonpath={.apiVersion} {.spec.backends[1].weight}"
+        )
+        #expect(served.out == "split.smi-spec.io/v1alpha3 10", "\(served.err)")
+        let old = try await session.kubectl(
+            "-n",
+            "prod",
+            "get",
+            "trafficsplits.v1alpha1.split.smi-spec.io",
+            "podinfo",
+            "-o",
+            "jsonpath={.apiVersion}"
+        )
+        #expect(old.out == "split.smi-spec.io/v1alpha1", "\(old.err)")
+    }
+
     @Test("the tutorial's first steps work with stock kubectl and no extra flags")
     func scenario() async throws {
         guard Self.kubectl != nil else {
