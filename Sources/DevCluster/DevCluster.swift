@@ -54,6 +54,8 @@ public final class DevCluster: Sendable {
     public let mesh: MeshSimulator
     let logger: Logger
     let counters = Mutex(Counters())
+    /// `apiserver_request_total`, by label set.
+    let requestCounts = Mutex([RequestMetricLabels: Int]())
 
     struct Counters {
         var nextUID: UInt64 = 0
@@ -93,8 +95,17 @@ public final class DevCluster: Sendable {
     }
 
     /// Answers one request.
+    ///
+    /// Every request is counted in `apiserver_request_total`, served on `GET /metrics` as kube-apiserver does.
     public func handle(_ request: APIRequest) async -> APIResponse {
-        guard let target = ResourcePath.parse(request.path) else { return .error(.notFoundPath) }
+        let target = ResourcePath.parse(request.path)
+        let response = await answer(target, request)
+        countRequest(target, request, code: response.status)
+        return response
+    }
+
+    func answer(_ target: APITarget?, _ request: APIRequest) async -> APIResponse {
+        guard let target else { return .error(.notFoundPath) }
         if let fault = configuration.faults?(request) {
             var response = APIResponse.error(fault)
             if let retry = fault.status.details?.retryAfterSeconds {
@@ -113,6 +124,7 @@ public final class DevCluster: Sendable {
             case .openAPIV3Root: return .json(openAPIRoot())
             case .openAPIV3(let group, let version): return try openAPIDocument(group: group, version: version)
             case .openAPIV2: throw APIError.notFoundPath
+            case .metrics: return try metricsResponse(request)
             case .resource(let path): return try await resource(path, request)
             }
         } catch let error as APIError {

@@ -85,6 +85,26 @@ struct PlaygroundKubectlTests {
         }
     }
 
+    @Test("kubectl get --raw /metrics shows apiserver_request_total for the requests kubectl made")
+    func requestMetrics() async throws {
+        guard Self.kubectl != nil else {
+            print("SKIPPED: kubectl is not installed; the /metrics scenario did not run")
+            return
+        }
+        let session = try await Session()
+        defer { session.process.terminate() }
+        let namespaces = try await session.kubectl("get", "namespaces")
+        #expect(namespaces.status == 0, "\(namespaces.err)")
+        let metrics = try await session.kubectl("get", "--raw", "/metrics")
+        #expect(metrics.status == 0, "\(metrics.err)")
+        let lines = metrics.out.split(separator: "\n")
+        #expect(lines.contains("# TYPE apiserver_request_total counter"))
+        #expect(
+            lines.contains { $0.contains(#"resource="namespaces",scope="cluster",subresource="",verb="LIST""#) },
+            "\(metrics.out)"
+        )
+    }
+
     @Test("kubectl patches a TrafficSplit written as v1alpha1 through its preferred version v1alpha3")
     func trafficSplitPatch() async throws {
         guard Self.kubectl != nil else {
