@@ -305,6 +305,10 @@ struct PlaygroundKubectlTests {
             "jsonpath={.status.phase}"
         )
         #expect(phase.out == "Succeeded")
+        // --speed 20 compresses the release, not the clock users read: no event or status time lies in the future.
+        let ages = try await session.kubectl("get", "events,canaries", "-n", "prod")
+        #expect(ages.status == 0, "\(ages.err)")
+        #expect(!ages.out.contains("<invalid>"), "\(ages.out)")
 
         // fledge status shows the Canary's own last event (not the Deployment podinfo's, which shares its name).
         let status = try await Fledge.runOffPool(["status", "-n", "prod", "--kubeconfig", session.kubeconfig])
