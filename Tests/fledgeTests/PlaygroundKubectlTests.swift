@@ -15,16 +15,19 @@ struct PlaygroundKubectlTests {
         let directory: String
         let kubeconfig: String
         let logs: Pipe
+        let port: Int
 
-        init(speed: Int = 20) async throws {
+        init(speed: Int = 20, arguments: [String] = []) async throws {
             directory = try Fledge.temporaryDirectory()
             kubeconfig = directory + "/kubeconfig"
+            port = Fledge.freePort()
             process = Process()
             process.executableURL = Fledge.executable
-            process.arguments = [
-                "playground", "--listen-api", "127.0.0.1:\(Fledge.freePort())", "--kubeconfig-out", kubeconfig,
-                "--speed", "\(speed)", "--log-level", "info",
-            ]
+            process.arguments =
+                [
+                    "playground", "--listen-api", "127.0.0.1:\(port)", "--kubeconfig-out", kubeconfig,
+                    "--speed", "\(speed)", "--log-level", "info",
+                ] + arguments
             logs = Pipe()
             process.standardError = logs
             process.standardOutput = FileHandle.nullDevice
@@ -83,6 +86,41 @@ struct PlaygroundKubectlTests {
                 }
             }
         }
+    }
+
+    @Test("a playground restarted on the same --data-dir admits Canaries; a busy port is named with the fix")
+    func restartAndBusyPort() async throws {
+        guard Self.kubectl != nil else {
+            print("SKIPPED: kubectl is not installed; the playground restart scenario did not run")
+            return
+        }
+        let data = try Fledge.temporaryDirectory()
+        let first = try await Session(arguments: ["--data-dir", data])
+        _ = try await first.kubectl("create", "namespace", "prod")
+        let workload = try await first.kubectl("apply", "-f", "manifests/examples/podinfo.yaml")
+        #expect(workload.out.contains("deployment.apps/podinfo created"), "\(workload.err)")
+
+        // A second playground on the same port: one line saying which address and how to pick another.
+        let busy = try await Fledge.runOffPool([
+            "playground", "--listen-api", "127.0.0.1:\(first.port)", "--kubeconfig-out", data + "/unused",
+        ])
+        #expect(busy.status == 1)
+        #expect(
+            busy.stderr.contains("--listen-api 127.0.0.1:\(first.port): the address is already in use"),
+            "\(busy.stderr)"
+        )
+        #expect(busy.stderr.contains("--listen-api 127.0.0.1:0 picks a free one"))
+        #expect(!busy.stderr.contains("CancellationError"), "\(busy.stderr)")
+        #expect(!busy.stderr.contains("errno"), "\(busy.stderr)")
+        _ = await first.stop()
+
+        // The restart has a new webhook CA; the stored webhook configurations must trust it.
+        let second = try await Session(arguments: ["--data-dir", data])
+        defer { second.process.terminate() }
+        let kept = try await second.kubectl("get", "deployment", "podinfo", "-n", "prod", "-o", "name")
+        #expect(kept.out.contains("deployment.apps/podinfo"), "\(kept.err)")
+        let canary = try await second.kubectl("apply", "-f", "manifests/examples/canary.yaml")
+        #expect(canary.out.contains("canary.flagger.app/podinfo created"), "\(canary.err)")
     }
 
     @Test("kubectl get --raw /metrics shows apiserver_request_total for the requests kubectl made")
