@@ -346,7 +346,13 @@ final class Playground: Sendable {
                 group.addTask { try? await worker.run() }
             }
             try? await http.shutdown()
+            // The worker's informer left its watch open; ending the server's side of it lets the client close that
+            // TLS connection at once instead of waiting out its 5 s close_notify timeout (Ctrl-C took that long).
+            playground.cluster.store.finishAll()
             try? await client.shutdown()
+            // The webhook server stops next; the API server's idle connections to it would hold its TLS shutdown
+            // for 5 s (the demo's silence before its summary). A later admission call opens a new one.
+            await playground.cluster.shutdown()
         }
     }
 
