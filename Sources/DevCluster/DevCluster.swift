@@ -146,6 +146,9 @@ public final class DevCluster: Sendable {
         if type.namespaced == false, path.namespace != nil { throw APIError.notFoundPath }
         var path = path
         if !type.namespaced { path.namespace = nil }
+        if path.subresource == "log", type.group.isEmpty, type.resource == "pods", let name = path.name {
+            return try podLog(path, name: name, request)
+        }
         if let subresource = path.subresource {
             guard path.name != nil,
                 (subresource == "status" && type.hasStatus) || (subresource == "scale" && type.scale != nil)

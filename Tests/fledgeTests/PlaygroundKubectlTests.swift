@@ -123,6 +123,40 @@ struct PlaygroundKubectlTests {
         #expect(canary.out.contains("canary.flagger.app/podinfo created"), "\(canary.err)")
     }
 
+    @Test("kubectl logs finds a Deployment's simulated pod and prints why it has no log, instead of hanging")
+    func logs() async throws {
+        guard Self.kubectl != nil else {
+            print("SKIPPED: kubectl is not installed; the kubectl logs scenario did not run")
+            return
+        }
+        let session = try await Session()
+        defer { session.process.terminate() }
+        _ = try await session.kubectl("create", "namespace", "prod")
+        let workload = try await session.kubectl("apply", "-f", "manifests/examples/podinfo.yaml")
+        #expect(workload.out.contains("deployment.apps/podinfo created"), "\(workload.err)")
+        let available = try await session.kubectl(
+            "wait",
+            "deployment/podinfo",
+            "--for=condition=Available",
+            "--timeout=30s",
+            "-n",
+            "prod"
+        )
+        #expect(available.status == 0, "\(available.err)")
+        let pods = try await session.kubectl("get", "pods", "-n", "prod", "-l", "app=podinfo")
+        #expect(pods.out.contains("Running"), "\(pods.out) \(pods.err)")
+        // Without pods kubectl waits its 20 s --pod-running-timeout and fails; 5 s makes that failure quick here.
+        let logs = try await session.kubectl("logs", "deploy/podinfo", "-n", "prod", "--pod-running-timeout=5s")
+        #expect(logs.status == 0, "\(logs.err)")
+        #expect(logs.out.contains("is simulated; container podinfod runs nowhere"), "\(logs.out)")
+        let missing = try await session.kubectl("logs", "podinfo-none", "-n", "prod")
+        #expect(missing.err.contains("pods \"podinfo-none\" not found"), "\(missing.err)")
+        let deleted = try await session.kubectl("delete", "deployment", "podinfo", "-n", "prod")
+        #expect(deleted.status == 0, "\(deleted.err)")
+        let gone = try await session.kubectl("get", "pods", "-n", "prod", "-o", "name")
+        #expect(gone.out.isEmpty, "the Deployment's pods go with it: \(gone.out)")
+    }
+
     @Test("kubectl get --raw /metrics shows apiserver_request_total for the requests kubectl made")
     func requestMetrics() async throws {
         guard Self.kubectl != nil else {
