@@ -285,7 +285,7 @@ public final class Releaser: Sendable {
         if case .waiting(let why) = canaryReadiness, phase == .progressing {
             let deadline = Double(canary.spec.progressDeadlineSeconds ?? 600)
             if let since = canary.status?.lastTransitionTime.flatMap(RFC3339.parse),
-                clock.now().timeIntervalSince(since) > deadline
+                clock.elapsed(since: since) > deadline
             {
                 canaryReadiness = .failed(
                     "canary deployment \(canary.spec.targetRef.name).\(workload.namespace) not ready after \(Int(deadline))s: \(why)"
@@ -760,7 +760,7 @@ public final class Releaser: Sendable {
         case .waiting(let why):
             let deadline = Double(canary.spec.progressDeadlineSeconds ?? 600)
             guard let since = canary.status?.lastTransitionTime.flatMap(RFC3339.parse),
-                clock.now().timeIntervalSince(since) > deadline
+                clock.elapsed(since: since) > deadline
             else { return nil }
             return "not ready after \(Int(deadline))s: \(why)"
         }
@@ -800,7 +800,7 @@ public final class Releaser: Sendable {
 
     func duration(_ canary: Canary) -> Double {
         guard let since = canary.status?.lastTransitionTime.flatMap(RFC3339.parse) else { return 0 }
-        return max(clock.now().timeIntervalSince(since), 0)
+        return max(clock.elapsed(since: since), 0)
     }
 
     // MARK: - Hooks and metrics
@@ -1075,7 +1075,7 @@ public final class Releaser: Sendable {
         conditionMessage: String? = nil
     ) async throws -> Canary {
         var status: [String: JSONValue] = [:]
-        let now = RFC3339.format(clock.now())
+        let now = RFC3339.format(clock.timestamp())
         if let phase {
             status["phase"] = .string(phase.rawValue)
             if phase != canary.status?.phase || transition { status["lastTransitionTime"] = .string(now) }
