@@ -237,6 +237,10 @@ struct PlaygroundKubectlTests {
             print("SKIPPED: kubectl is not installed; the playground kubectl scenario did not run")
             return
         }
+        try MachineTools.require(
+            ["bash", "curl", "grep"],
+            for: "the playground's load tester runs the tutorial's acceptance test, bash -c \"curl … | grep token\""
+        )
         let session = try await Session()
         var log = ""
         defer { if log.isEmpty { session.process.terminate() } }
