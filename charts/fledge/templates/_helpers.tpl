@@ -92,6 +92,14 @@ Call with (dict "root" $ "skip" (list ...)).
 
 {{/* Refuses values that do not fit together, with the field and the fix. */}}
 {{- define "fledge.checks" -}}
+{{- /* The global notifier (Flagger's -slack-url and friends) is not in fledge serve yet: a pod started
+       with these flags would exit, so refuse them here rather than ship a crash loop. */ -}}
+{{- $pending := dict "slack.url" .Values.slack.url "slack.token" .Values.slack.token "slack.channel" .Values.slack.channel "slack.user" .Values.slack.user "msteams.url" .Values.msteams.url "alertProxyUrl" .Values.alertProxyUrl "clusterName" .Values.clusterName "eventWebhook" .Values.eventWebhook -}}
+{{- range $field := keys $pending | sortAlpha -}}
+{{- if get $pending $field -}}
+{{- fail (printf "%s: Forbidden: this version of fledge has no global notifier yet; leave it empty and send alerts through an AlertProvider named in each Canary's spec.analysis.alerts (docs/flagger.md)" $field) -}}
+{{- end -}}
+{{- end -}}
 {{- if and (not .Values.leaderElection.enabled) (gt (int .Values.replicaCount) 1) -}}
 {{- fail (printf "leaderElection.enabled: Invalid value: false: replicaCount is %d; without leader election run one replica (replicaCount: 1), or keep leaderElection.enabled: true" (int .Values.replicaCount)) -}}
 {{- end -}}
