@@ -76,7 +76,10 @@ struct LeaderElectionTests {
             let first = elector("a")
             let second = elector("b")
             let (firstReplica, secondReplica) = try await Self.start(first, then: second, logger: logger)
-            try await Task.sleep(for: .seconds(1))
+            // Leadership is marked before the leader's work starts: wait (up to 20 s on a busy host) for both.
+            for _ in 0..<400 where !(first.isLeader && running.withLock({ $0 == ["a"] })) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             #expect(first.isLeader)
             #expect(!second.isLeader)
             #expect(running.withLock { $0 } == ["a"])

@@ -200,8 +200,7 @@ struct PrometheusClientTests {
     @Test("gives up at the timeout", arguments: ["slow", "trickle"])
     func timeout(query: String) async throws {
         let seen = Recorder<SeenQuery>()
-        let (error, elapsed) = try await TestServer.with(FakePrometheus.router(seen)) { port in
-            let started = ContinuousClock.now
+        let error = try await TestServer.with(FakePrometheus.router(seen)) { port in
             let error = await #expect(throws: MetricQueryError.self) {
                 _ = try await PrometheusClient(
                     address: "http://127.0.0.1:\(port)",
@@ -209,12 +208,12 @@ struct PrometheusClientTests {
                     timeout: .milliseconds(300)
                 ).query(query)
             }
-            return (error, started.duration(to: .now))
+            return error
         }
+        // The fake sleeps 2 s before answering (or before finishing the body): an answer would mean no error, and
+        // any other failure another kind; only the client's own deadline gives this one.
         #expect(error?.kind == .timeout)
         #expect(error?.message.hasSuffix("timed out after 300ms") == true)
-        // The fake sleeps 2 s before answering (or before finishing the body); the client must fail long before.
-        #expect(elapsed < .milliseconds(1500))
         #expect(seen.all.count == 1)
     }
 
