@@ -131,7 +131,7 @@ final class Recorder: Sendable {
 
     /// The Canary's `event` webhooks, for every event (repeats included, as Flagger sends them).
     func callEventHooks(_ canary: Canary, _ message: String, warning: Bool, namespace: String) async {
-        for hook in canary.spec.effectiveAnalysis?.webhooks ?? [] where hook.type == "event" {
+        for hook in canary.spec.effectiveAnalysis?.webhooks ?? [] where hook.webhookType == .event {
             let payload = WebhookCaller.eventPayload(
                 name: canary.metadata.name ?? "",
                 namespace: namespace,
