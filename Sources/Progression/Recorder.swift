@@ -176,9 +176,11 @@ final class Recorder: Sendable {
 
     /// Sends `message` to the Canary's alert providers whose severity admits it, with ``alertFields(_:)`` when
     /// `metadata` is set.
-    func alert(_ canary: Canary, _ message: String, severity: String, metadata: Bool = false) async {
+    func alert(_ canary: Canary, _ message: String, severity: AlertSeverity, metadata: Bool = false) async {
         for alert in canary.spec.effectiveAnalysis?.alerts ?? [] {
-            guard AlertSender.shouldSend(alertSeverity: alert.severity, eventSeverity: severity) else { continue }
+            guard AlertSender.shouldSend(alertSeverity: alert.severity, eventSeverity: severity.rawValue) else {
+                continue
+            }
             let namespace = alert.providerRef.namespace ?? canary.metadata.namespace ?? "default"
             do {
                 guard
@@ -229,7 +231,7 @@ final class Recorder: Sendable {
                     canary: canary.metadata.name ?? "",
                     namespace: canary.metadata.namespace ?? "default",
                     message: message,
-                    severity: severity,
+                    severity: severity.rawValue,
                     fields: metadata ? Self.alertFields(canary) : []
                 )
             } catch {

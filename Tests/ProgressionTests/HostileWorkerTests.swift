@@ -302,11 +302,16 @@ struct HostileWorkerTests {
                 logger: harness.logger,
                 onEvent: events.observer
             )
-            var canary = canary(metricsServer: nil)
-            var analysis = CanaryAnalysis()
-            analysis.webhooks = [CanaryWebhook(name: "peek", type: "rollout", url: "\(harness.receiver.url)/internal")]
-            canary.spec.analysis = analysis
-            let failure = try #require(await releaser.runAnalysis(canary))
+            let canary = canary(metricsServer: nil)
+            let hook = CanaryWebhook(name: "peek", type: "rollout", url: "\(harness.receiver.url)/internal")
+            let answer = await releaser.answer(
+                HookCall(index: 0, hook: hook, type: .rollout, phase: .progressing),
+                for: canary
+            )
+            guard case .failed(let failure) = answer else {
+                Issue.record("the hook answered 500 and passed")
+                return
+            }
             #expect(failure.contains("HTTP 500"))
             #expect(!failure.contains("hook said no"), "the answer's body is not shown")
             #expect(!events.messages.joined().contains("hook said no"))
