@@ -529,7 +529,7 @@ private struct Tick {
             write(StatusChange(canaryWeight: 100))
             return .advanced
         }
-        promote(StatusChange(phase: .promoting, canaryWeight: kubernetes ? 0 : 100), announce: false)
+        promote(StatusChange(phase: .promoting, canaryWeight: kubernetes ? 0 : 100))
         return .advanced
     }
 
@@ -546,10 +546,10 @@ private struct Tick {
     }
 
     /// The template goes to the primary and the release is Promoting.
-    mutating func promote(_ promoting: StatusChange, announce: Bool = true) {
+    mutating func promote(_ promoting: StatusChange) {
         copyToPrimary()
         write(promoting)
-        if announce { metrics(.status(.promoting)) }
+        metrics(.status(.promoting))
     }
 
     mutating func copyToPrimary() {

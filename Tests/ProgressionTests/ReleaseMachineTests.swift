@@ -1161,12 +1161,12 @@ extension ReleaseMachineTests {
             ]
         ),
         Row(
-            "blue/green with all traffic on the canary: promotion",
+            "blue/green with all traffic on the canary: promotion, Promoting in the status metric",
             facts(.progressing, weight: 100, iterations: 3, analysis: blueGreen),
             World(routes: Routes(primary: 0, canary: 100)),
             .advanced,
             [weights(0, 100)] + checked() + [
-                copying, promote, status(StatusChange(phase: .promoting, canaryWeight: 100)),
+                copying, promote, status(StatusChange(phase: .promoting, canaryWeight: 100)), phaseMetric(.promoting),
             ]
         ),
         Row(
@@ -1204,7 +1204,7 @@ extension ReleaseMachineTests {
             facts(.progressing, iterations: 1, analysis: tutorial, provider: .kubernetes),
             .advanced,
             [weights(100, 0)] + checked() + [
-                copying, promote, status(StatusChange(phase: .promoting, canaryWeight: 0)),
+                copying, promote, status(StatusChange(phase: .promoting, canaryWeight: 0)), phaseMetric(.promoting),
             ]
         ),
     ]
