@@ -83,6 +83,11 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .target(
+            name: "AdmissionCluster",
+            dependencies: ["Admission", "CanaryModel", "JSONValue", "KubeClient", "KubeModels"],
+            swiftSettings: upcoming
+        ),
+        .target(
             name: "WebhookServer",
             dependencies: [
                 "Admission", "JSONValue", "KubeModels", "ServerGuards",
@@ -107,7 +112,7 @@ let package = Package(
             name: "Progression",
             dependencies: [
                 "ServerGuards",
-                "Admission", "CanaryModel", "JSONValue", "KubeClient", "KubeModels",
+                "CanaryModel", "JSONValue", "KubeClient", "KubeModels",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -176,6 +181,7 @@ let package = Package(
         .executableTarget(
             name: "fledge",
             dependencies: [
+                "AdmissionCluster",
                 "Admission", "CanaryModel", "CertificateKit", "DevCluster", "JSONValue", "KubeClient", "KubeModels",
                 "LoadTester", "Progression", "ServerGuards", "WebhookServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -221,6 +227,7 @@ let package = Package(
         .testTarget(
             name: "KubeClientTests",
             dependencies: [
+                "AdmissionCluster", "CanaryModel",
                 "KubeClient", "KubeModels", "JSONValue", "CertificateKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

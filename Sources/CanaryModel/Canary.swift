@@ -5,11 +5,13 @@ import KubeModels
 ///
 /// Every type keeps the members it does not model (``PreservesUnknownFields``), so a Canary decoded with
 /// `JSONValueDecoder` and encoded with `JSONValueEncoder` is the same JSON.
-public struct Canary: Codable, Sendable, Hashable, PreservesUnknownFields {
+public struct Canary: KubeResource, Hashable, PreservesUnknownFields {
     public static let apiVersion = "flagger.app/v1beta1"
     public static let kind = "Canary"
     public static let group = "flagger.app"
+    public static let version = "v1beta1"
     public static let plural = "canaries"
+    public static let namespaced = true
 
     public var apiVersion: String?
     public var kind: String?

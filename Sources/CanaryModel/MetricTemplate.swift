@@ -2,9 +2,12 @@ import JSONValue
 import KubeModels
 
 /// `flagger.app/v1beta1` `MetricTemplate`: a reusable query against a metrics provider.
-public struct MetricTemplate: Codable, Sendable, Hashable, PreservesUnknownFields {
+public struct MetricTemplate: KubeResource, Hashable, PreservesUnknownFields {
+    public static let group = "flagger.app"
+    public static let version = "v1beta1"
     public static let kind = "MetricTemplate"
     public static let plural = "metrictemplates"
+    public static let namespaced = true
 
     public var apiVersion: String?
     public var kind: String?
@@ -48,9 +51,12 @@ public struct SecretReference: Codable, Sendable, Hashable, PreservesUnknownFiel
 }
 
 /// `flagger.app/v1beta1` `AlertProvider`: where release alerts are sent.
-public struct AlertProvider: Codable, Sendable, Hashable, PreservesUnknownFields {
+public struct AlertProvider: KubeResource, Hashable, PreservesUnknownFields {
+    public static let group = "flagger.app"
+    public static let version = "v1beta1"
     public static let kind = "AlertProvider"
     public static let plural = "alertproviders"
+    public static let namespaced = true
 
     public var apiVersion: String?
     public var kind: String?

@@ -1,5 +1,6 @@
 import Crypto
 import JSONValue
+import KubeModels
 
 /// A stable fingerprint of a pod template: equal templates hash equal whatever the member order of their JSON.
 ///
@@ -13,6 +14,15 @@ public enum PodTemplateHash {
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined()
+    }
+
+    /// The hash of a typed Deployment's template: its JSON as written (models keep every member, explicit nulls
+    /// included), so the same template hashes the same read either way.
+    public static func of(_ deployment: Deployment) -> String? {
+        guard let template = deployment.spec?.template, let json = try? JSONValueEncoder().encode(template) else {
+            return nil
+        }
+        return compute(json)
     }
 
     /// The hash of a Deployment's (or DaemonSet's) `spec.template`, or `nil` when it has none.

@@ -102,7 +102,17 @@ extension DevCluster {
     /// DeleteOptions from the body (kubectl) or the query.
     func deleteOptions(_ request: APIRequest) throws -> JSONValue {
         var options: JSONValue = [:]
-        if !request.body.isEmpty {
+        if request.body.starts(with: KubernetesProtobuf.magic) {
+            // client-go (Helm, controllers) sends DeleteOptions as protobuf.
+            do { options = try KubernetesProtobuf.decode(request.body) } catch {
+                throw APIError.badRequest("error decoding DeleteOptions: \(error)")
+            }
+            guard options["kind"] == "DeleteOptions" else {
+                throw APIError.badRequest(
+                    "error decoding DeleteOptions: the body is a \(options["kind"]?.stringValue ?? "?"), not DeleteOptions"
+                )
+            }
+        } else if !request.body.isEmpty {
             do { options = try JSONValue(parsing: request.body) } catch {
                 throw APIError.badRequest("error decoding DeleteOptions: \(error)")
             }

@@ -56,9 +56,14 @@ extension DevCluster {
     func watchResponse(_ type: ResourceType, _ path: ResourcePath, _ request: APIRequest) throws -> APIResponse {
         let filter = try selectorFilter(type, request)
         let requested = request.query["resourceVersion"] ?? ""
-        guard let from = requested.isEmpty ? 0 : Int64(requested) else {
+        guard var from = requested.isEmpty ? 0 : Int64(requested) else {
             throw APIError.badRequest("resourceVersion: Invalid value: \"\(requested)\": must be an integer")
         }
+        // A streaming list (client-go's WatchList, used by Helm 4 and kstatus): the current objects as ADDED
+        // events, then a bookmark annotated k8s.io/initial-events-end, then changes. The state is never older than
+        // the requested resourceVersion, since it is the newest.
+        let initialEvents = request.query["sendInitialEvents"] == "true"
+        if initialEvents { from = 0 }
         var timeout: Duration?
         if let seconds = request.query["timeoutSeconds"].flatMap(Int64.init), seconds > 0 {
             timeout = .seconds(seconds)
@@ -69,7 +74,13 @@ extension DevCluster {
         let watch:
             (events: AsyncStream<StoreEvent>, inject: @Sendable (StoreEvent) -> Void, cancel: @Sendable () -> Void)
         do {
-            watch = try store.watch(resource: Self.bucket(type), namespace: path.namespace, from: from, filter: filter)
+            watch = try store.watch(
+                resource: Self.bucket(type),
+                namespace: path.namespace,
+                from: from,
+                initialEventsEnd: initialEvents,
+                filter: filter
+            )
         } catch {
             // kube-apiserver answers a watch from a compacted revision with 200 and one ERROR event.
             let (events, continuation) = AsyncStream<StoreEvent>.makeStream()
@@ -99,10 +110,12 @@ extension DevCluster {
             guard let self else { return [] }
             var object = event.object
             if event.kind == .bookmark {
+                var metadata: [String: JSONValue] = ["resourceVersion": .string(String(event.revision))]
+                if let annotations = event.object["metadata", "annotations"] { metadata["annotations"] = annotations }
                 object = [
                     "kind": .string(table ? "Table" : type.kind),
                     "apiVersion": .string(table ? "meta.k8s.io/v1" : type.apiVersion),
-                    "metadata": ["resourceVersion": .string(String(event.revision))],
+                    "metadata": .object(metadata),
                 ]
             } else if table {
                 object = TableConvertor.table(

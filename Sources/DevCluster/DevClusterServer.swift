@@ -48,7 +48,7 @@ public final class DevClusterServer: Service, Sendable {
         tls.applicationProtocols = ["http/1.1"]
         let continuation = bound.continuation
         let app = Application(
-            responder: ClusterResponder(cluster: cluster),
+            responder: ClusterResponder(cluster: cluster, logger: logger),
             server: try .tls(.http1(), tlsConfiguration: tls),
             configuration: .init(address: .hostname(host, port: requestedPort), serverName: "fledge-devcluster"),
             onServerRunning: { channel in
@@ -70,6 +70,7 @@ struct ClusterResponder: HTTPResponder {
     typealias Context = BasicRequestContext
 
     let cluster: DevCluster
+    let logger: Logger
     let maximumBodyBytes = 16 << 20
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -92,7 +93,15 @@ struct ClusterResponder: HTTPResponder {
             headers: headers,
             body: Array(body.readableBytesView)
         )
-        return Self.response(await cluster.handle(apiRequest))
+        let answer = await cluster.handle(apiRequest)
+        logger.debug(
+            "request",
+            metadata: [
+                "verb": "\(apiRequest.method)", "uri": "\(request.uri)", "code": "\(answer.status)",
+                "userAgent": "\(headers["user-agent"] ?? "")",
+            ]
+        )
+        return Self.response(answer)
     }
 
     static func response(_ answer: APIResponse) -> Response {

@@ -3,7 +3,7 @@ import JSONValue
 /// Turns the protobuf bodies that kubectl sends into the JSON objects the dev cluster stores.
 ///
 /// kubectl 1.32 and later send typed-client writes (`kubectl create namespace`, `create configmap`,
-/// `create secret generic`, `create serviceaccount`, `create deployment`) as
+/// `create secret generic`, `create serviceaccount`, `create deployment`, and the `DeleteOptions` of a DELETE) as
 /// `application/vnd.kubernetes.protobuf`: the four bytes `k8s\0`, then a `runtime.Unknown` envelope whose
 /// `typeMeta` names the kind and whose `raw` bytes hold the object in the k8s.io/api `generated.proto` layout.
 ///
@@ -57,7 +57,7 @@ public enum KubernetesProtobuf {
                 "unsupported content type \"\(envelope.contentType)\" inside the protobuf envelope; send JSON instead"
             )
         }
-        guard let schema = KubernetesProtobufSchemas.kinds[envelope.apiVersion + "/" + envelope.kind] else {
+        guard let schema = KubernetesProtobufSchemas.schema(apiVersion: envelope.apiVersion, kind: envelope.kind) else {
             throw ProtobufDecodingError(
                 "unsupported protobuf kind \"\(envelope.apiVersion), Kind=\(envelope.kind)\"; send JSON instead"
             )

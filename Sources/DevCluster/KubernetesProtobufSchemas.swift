@@ -70,6 +70,13 @@ enum KubernetesProtobufSchemas {
         "apps/v1/Deployment": deployment,
     ]
 
+    /// The schema for `kind` under any `apiVersion`: client-go registers `DeleteOptions` in every group version
+    /// (`v1`, `apps/v1`, `meta.k8s.io/v1`, …) and sends it as protobuf on DELETE.
+    static func schema(apiVersion: String, kind: String) -> ProtobufMessageSchema? {
+        if kind == "DeleteOptions" { return deleteOptions }
+        return kinds[apiVersion + "/" + kind]
+    }
+
     // MARK: meta/v1
 
     static let ownerReference = ProtobufMessageSchema(
@@ -119,6 +126,25 @@ enum KubernetesProtobufSchemas {
         [
             1: .map("matchLabels", .string),
             2: .repeated("matchExpressions", .message(labelSelectorRequirement)),
+        ]
+    )
+
+    /// `meta/v1.DeleteOptions`, the body client-go sends with a DELETE.
+    static let deleteOptions = ProtobufMessageSchema(
+        "DeleteOptions",
+        [
+            1: .int64("gracePeriodSeconds", .whenPresent),
+            2: .message(
+                "preconditions",
+                ProtobufMessageSchema(
+                    "Preconditions",
+                    [1: .string("uid", .whenPresent), 2: .string("resourceVersion", .whenPresent)]
+                )
+            ),
+            3: .bool("orphanDependents", .whenPresent),
+            4: .string("propagationPolicy", .whenPresent),
+            5: .repeated("dryRun", .string),
+            6: .bool("ignoreStoreReadErrorWithClusterBreakingPotential", .whenPresent),
         ]
     )
 

@@ -191,10 +191,14 @@ public final class ObjectStore: Sendable {
 
     /// A stream of changes to one resource after `revision` (0: the current objects as ADDED first), or `.expired`
     /// when that history is gone. The stream ends when the consumer stops iterating or `cancel` is called.
+    /// The annotation of the bookmark that ends a watch's initial events (`sendInitialEvents=true`).
+    static let initialEventsEndAnnotation = "k8s.io/initial-events-end"
+
     func watch(
         resource: String,
         namespace: String?,
         from revision: Int64,
+        initialEventsEnd: Bool = false,
         filter: @escaping @Sendable (JSONValue) -> Bool
     ) throws(StoreError) -> (
         events: AsyncStream<StoreEvent>, inject: @Sendable (StoreEvent) -> Void, cancel: @Sendable () -> Void
@@ -218,6 +222,18 @@ public final class ObjectStore: Sendable {
                             namespace: namespaceOfObject,
                             name: name,
                             object: object,
+                            revision: state.revision
+                        )
+                    )
+                }
+                if initialEventsEnd {
+                    continuation.yield(
+                        StoreEvent(
+                            kind: .bookmark,
+                            resource: resource,
+                            namespace: namespace ?? "",
+                            name: "",
+                            object: ["metadata": ["annotations": [Self.initialEventsEndAnnotation: "true"]]],
                             revision: state.revision
                         )
                     )

@@ -17,9 +17,12 @@ public final class ClusterFixture: Sendable {
     let task: Task<Void, any Error>
     public let port: Int
 
+    /// Starts the cluster; with `inProcess` the fixture's client hands requests to it directly (no socket, no TLS),
+    /// otherwise it talks HTTPS to the served port as a real client would.
     public init(
         configuration: DevClusterConfiguration = DevClusterConfiguration(speed: 50),
-        extraServices: [any Service] = []
+        extraServices: [any Service] = [],
+        inProcess: Bool = false
     )
         async throws
     {
@@ -34,14 +37,18 @@ public final class ClusterFixture: Sendable {
         task = Task { try await group.run() }
         guard let port = await server.port() else { throw FixtureError.notListening }
         self.port = port
-        client = try KubeClient(
-            config: KubeConfig(
-                server: "https://127.0.0.1:\(port)",
-                certificateAuthorityPEM: Array(certificates.caCertificatePEM.utf8),
-                credentials: .token("test")
-            ),
-            logger: logger
-        )
+        if inProcess {
+            client = KubeClient(transport: InProcessTransport(cluster: cluster), logger: logger)
+        } else {
+            client = try KubeClient(
+                config: KubeConfig(
+                    server: "https://127.0.0.1:\(port)",
+                    certificateAuthorityPEM: Array(certificates.caCertificatePEM.utf8),
+                    credentials: .token("test")
+                ),
+                logger: logger
+            )
+        }
     }
 
     public enum FixtureError: Error { case notListening }

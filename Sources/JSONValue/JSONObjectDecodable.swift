@@ -26,14 +26,16 @@ extension JSONObjectDecodable {
 extension JSONObjectDecodable where Self: PreservesUnknownFields {
     public mutating func keepUnmodelled(of members: [String: JSONValue], found: Int) -> Bool {
         let unknown = JSONValueDecoderImpl.unknown(members, of: self)
-        guard found + unknown.count == members.count else { return false }
+        // Known members written as null are kept too (see `unknown(_:of:)`), and were found by the reader.
+        let nulls = unknown.reduce(0) { count, member in count + (Self.isKnownField(member.key) ? 1 : 0) }
+        guard found + unknown.count - nulls == members.count else { return false }
         unknownFields = unknown
         return true
     }
 
     public mutating func keepUnread(of members: [String: JSONValue], read: Set<String>) {
         var unknown: [String: JSONValue] = [:]
-        for (key, member) in members where !read.contains(key) { unknown[key] = member }
+        for (key, member) in members where !read.contains(key) || member.isNull { unknown[key] = member }
         unknownFields = unknown
     }
 }
@@ -64,7 +66,10 @@ public struct JSONObjectReader {
         decoder.keysFound += 1
         if decoder.recordsKeys { decoder.keysRead.append(key) }
         // Not `value.isNull ? nil : value`: JSONValue is ExpressibleByNilLiteral, so that `nil` would be `.null`.
-        if value.isNull { return Optional.none }
+        if value.isNull {
+            decoder.nullsFound += 1
+            return Optional.none
+        }
         return value
     }
 
@@ -218,13 +223,14 @@ public struct JSONObjectReader {
     ) throws -> T {
         // The counts belong to this object: a decoder reused for a second attempt starts afresh.
         decoder.keysFound = 0
+        decoder.nullsFound = 0
         decoder.keysRead = []
         #if DEBUG
         decoder.debugAsked = []
         #endif
         var decoded = try T(reading: JSONObjectReader(members: members, decoder: decoder))
-        // Every member was asked for (the common case): nothing to keep.
-        guard decoder.keysFound < members.count else { return decoded }
+        // Every member was asked for and none was null (the common case): nothing to keep.
+        guard decoder.keysFound < members.count || decoder.nullsFound > 0 else { return decoded }
         // Members outside the model (`CodingKeys`) are kept without reading anything again.
         if decoded.keepUnmodelled(of: members, found: decoder.keysFound) { return decoded }
         // A modelled member went unread (a reader that fell behind its `CodingKeys`): read again recording the names

@@ -88,6 +88,8 @@ final class JSONValueDecoderImpl: Decoder {
     let step: PathStep
     /// How many of the members a ``JSONObjectReader`` asked for were present.
     var keysFound = 0
+    /// Members a direct reader found written as null (kept beside the model, so written back).
+    var nullsFound = 0
     /// Whether a ``JSONObjectReader`` records the names in ``keysRead`` (only when some member went unread).
     var recordsKeys = false
     /// The members a ``JSONObjectReader`` asked for that were present, when ``recordsKeys``.
@@ -180,9 +182,12 @@ final class JSONValueDecoderImpl: Decoder {
         return decoded
     }
 
+    /// The members to keep beside the modelled ones: every unknown member, and every known one written as an
+    /// explicit `null` (an optional decodes it as nil, and encoding nil would drop the member), so an object read
+    /// and written back is the same JSON (`creationTimestamp: null` in pod templates, for one).
     static func unknown<P: PreservesUnknownFields>(_ members: [String: JSONValue], of _: P) -> [String: JSONValue] {
         var unknown: [String: JSONValue] = [:]
-        for (key, value) in members where !P.isKnownField(key) { unknown[key] = value }
+        for (key, value) in members where value.isNull || !P.isKnownField(key) { unknown[key] = value }
         return unknown
     }
 

@@ -58,12 +58,14 @@ extension KubeClient {
         if let resourceVersion { query.append("resourceVersion=\(Self.escape(resourceVersion))") }
         if let labelSelector { query.append("labelSelector=\(Self.escape(labelSelector))") }
         if let fieldSelector { query.append("fieldSelector=\(Self.escape(fieldSelector))") }
-        var request = HTTPClientRequest(url: config.server + collectionPath + "?" + query.joined(separator: "&"))
-        request.headers.add(name: "Accept", value: "application/json")
-        if let token = bearerToken() { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        // The watch client has no read timeout: a quiet watch is not a dead one (the server ends it at
-        // timeoutSeconds, and the deadline below ends it if the server does not).
-        return WatchSequence(http: watchHTTP, request: request, timeout: .seconds(Int64(timeoutSeconds) + 30))
+        let request = KubeRequest(
+            method: "GET",
+            target: collectionPath + "?" + query.joined(separator: "&"),
+            headers: [("Accept", "application/json"), ("User-Agent", "fledge/0.1")]
+        )
+        // A quiet watch is not a dead one: the server ends it at timeoutSeconds, and the deadline ends it if the
+        // server does not.
+        return WatchSequence(transport: transport, request: request, timeout: .seconds(timeoutSeconds + 30))
     }
 
     static func event(from line: [UInt8]) throws -> WatchEvent {
@@ -94,15 +96,15 @@ extension KubeClient {
 public struct WatchSequence: AsyncSequence, Sendable {
     public typealias Element = WatchEvent
 
-    let http: HTTPClient
-    let request: HTTPClientRequest
-    let timeout: TimeAmount
+    let transport: any KubeTransport
+    let request: KubeRequest
+    let timeout: Duration
 
     public func makeAsyncIterator() -> Iterator { Iterator(sequence: self) }
 
     public struct Iterator: AsyncIteratorProtocol {
         let sequence: WatchSequence
-        var body: HTTPClientResponse.Body.AsyncIterator?
+        var body: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator?
         var splitter = LineSplitter()
         var ready: [WatchEvent] = []
         var finished = false
@@ -113,19 +115,20 @@ public struct WatchSequence: AsyncSequence, Sendable {
             while ready.isEmpty {
                 if finished { return nil }
                 if body == nil {
-                    let response = try await sequence.http.execute(sequence.request, timeout: sequence.timeout)
-                    guard response.status == .ok else {
-                        let bytes = try await response.body.collect(upTo: 1 << 20)
+                    let response = try await sequence.transport.stream(sequence.request, timeout: sequence.timeout)
+                    guard response.status == 200 else {
+                        var bytes: [UInt8] = []
+                        for try await chunk in response.body where bytes.count < 1 << 20 { bytes += chunk }
                         throw KubeAPIError.from(
-                            code: Int(response.status.code),
-                            body: Array(bytes.readableBytesView),
-                            retryAfter: response.headers.first(name: "Retry-After")
+                            code: response.status,
+                            body: bytes,
+                            retryAfter: response.headers["retry-after"]
                         )
                     }
                     body = response.body.makeAsyncIterator()
                 }
                 if let chunk = try await body?.next() {
-                    for line in splitter.lines(in: chunk.readableBytesView) {
+                    for line in splitter.lines(in: chunk) {
                         ready.append(try KubeClient.event(from: line))
                     }
                 } else {

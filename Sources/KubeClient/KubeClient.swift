@@ -59,67 +59,33 @@ public struct KubeAPIError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// A small Kubernetes REST client over AsyncHTTPClient: JSON in and out, every request bounded by a timeout, errors
-/// classified from the API server's `Status`.
+/// A small Kubernetes REST client: JSON in and out, every request bounded by a timeout, errors classified from the
+/// API server's `Status`, over a ``KubeTransport`` (HTTPS to a real API server, or in process).
 public final class KubeClient: Sendable {
-    public let config: KubeConfig
-    let http: HTTPClient
-    /// For watches: no read timeout, since a watch may stay quiet for minutes; the request's deadline (the
-    /// watch's `timeoutSeconds` plus a margin) bounds it instead. Its own pool, so watches never hold the
-    /// connections that requests need.
-    let watchHTTP: HTTPClient
-    let requestTimeout: TimeAmount
+    public let transport: any KubeTransport
+    /// The kubeconfig, when the client talks HTTPS.
+    public var config: KubeConfig? { (transport as? HTTPSTransport)?.config }
+    let requestTimeout: Duration
     let logger: Logger
 
-    public init(config: KubeConfig, requestTimeout: Duration = .seconds(10), logger: Logger) throws {
-        self.config = config
-        self.logger = logger
-        self.requestTimeout = .nanoseconds(
-            requestTimeout.components.seconds * 1_000_000_000 + requestTimeout.components.attoseconds / 1_000_000_000
+    /// A client over HTTPS with the credentials of `config`.
+    public convenience init(config: KubeConfig, requestTimeout: Duration = .seconds(10), logger: Logger) throws {
+        try self.init(
+            transport: HTTPSTransport(config: config, readTimeout: requestTimeout),
+            requestTimeout: requestTimeout,
+            logger: logger
         )
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.minimumTLSVersion = .tlsv12
-        if config.insecureSkipTLSVerify {
-            tls.certificateVerification = .none
-        } else if let ca = config.certificateAuthorityPEM {
-            do {
-                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(ca))
-            } catch {
-                throw KubeConfigError("the cluster CA is not valid PEM: \(error)")
-            }
-        }
-        if case .clientCertificate(let certificatePEM, let keyPEM) = config.credentials {
-            do {
-                tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(certificatePEM).map { .certificate($0) }
-                tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: keyPEM, format: .pem))
-            } catch {
-                throw KubeConfigError("the client certificate or key is not valid PEM: \(error)")
-            }
-        }
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .seconds(5), read: self.requestTimeout)
-        http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-        var watchConfiguration = HTTPClient.Configuration(tlsConfiguration: tls)
-        watchConfiguration.timeout = .init(connect: .seconds(5), read: nil)
-        watchHTTP = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: watchConfiguration)
+    }
+
+    /// A client over `transport`.
+    public init(transport: any KubeTransport, requestTimeout: Duration = .seconds(10), logger: Logger) {
+        self.transport = transport
+        self.requestTimeout = requestTimeout
+        self.logger = logger
     }
 
     /// Closes the client's connections.
-    public func shutdown() async throws {
-        try await watchHTTP.shutdown()
-        try await http.shutdown()
-    }
-
-    func bearerToken() -> String? {
-        switch config.credentials {
-        case .token(let token): return token
-        case .tokenFile(let path):
-            return FileManager.default.contents(atPath: path).map {
-                String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            }
-        case .none, .clientCertificate: return nil
-        }
-    }
+    public func shutdown() async throws { try await transport.shutdown() }
 
     /// Sends one request and returns the decoded JSON body; throws ``KubeAPIError`` for any status above 299.
     public func request(
@@ -128,39 +94,32 @@ public final class KubeClient: Sendable {
         body: JSONValue? = nil,
         contentType: String = "application/json"
     ) async throws -> JSONValue {
-        var request = HTTPClientRequest(url: config.server + path)
-        request.method = method
-        request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "fledge/0.1")
-        if let token = bearerToken() { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let body {
-            request.headers.add(name: "Content-Type", value: contentType)
-            request.body = .bytes(ByteBuffer(bytes: body.serializedBytes()))
-        }
-        let response: HTTPClientResponse
-        let bytes: ByteBuffer
+        var headers: [(name: String, value: String)] = [("Accept", "application/json"), ("User-Agent", "fledge/0.1")]
+        if body != nil { headers.append(("Content-Type", contentType)) }
+        let response: KubeResponse
         do {
-            response = try await http.execute(request, timeout: requestTimeout)
-            bytes = try await response.body.collect(upTo: 64 * 1024 * 1024)
+            response = try await transport.send(
+                KubeRequest(method: method.rawValue, target: path, headers: headers, body: body?.serializedBytes()),
+                timeout: requestTimeout
+            )
         } catch {
             throw KubeAPIError(
                 reason: .unreachable,
                 code: 0,
-                message: "cannot reach the Kubernetes API at \(config.server): \(error)"
+                message: "cannot reach the Kubernetes API at \(transport.server): \(error)"
             )
         }
-        let data = Array(bytes.readableBytesView)
-        guard (200..<300).contains(Int(response.status.code)) else {
+        guard (200..<300).contains(response.status) else {
             throw KubeAPIError.from(
-                code: Int(response.status.code),
-                body: data,
-                retryAfter: response.headers.first(name: "Retry-After")
+                code: response.status,
+                body: response.body,
+                retryAfter: response.headers["retry-after"]
             )
         }
         do {
-            return try JSONValue(parsing: data)
+            return try JSONValue(parsing: response.body)
         } catch {
-            throw KubeAPIError(reason: .serverError, code: Int(response.status.code), message: "\(error)")
+            throw KubeAPIError(reason: .serverError, code: response.status, message: "\(error)")
         }
     }
 

@@ -1,8 +1,8 @@
-import Admission
 import CanaryModel
 import Foundation
 import JSONValue
 import KubeClient
+import KubeModels
 import Logging
 import ServiceLifecycle
 
@@ -76,7 +76,9 @@ public final class HintForwarder: Service, Sendable {
         for canary in hint.canaries {
             do {
                 _ = try await client.patch(
-                    KubeAccess.canaries(hint.namespace, canary),
+                    Canary.self,
+                    namespace: hint.namespace,
+                    name: canary,
                     [
                         "metadata": [
                             "annotations": [
@@ -85,8 +87,7 @@ public final class HintForwarder: Service, Sendable {
                                 )
                             ]
                         ]
-                    ],
-                    type: .merge
+                    ]
                 )
                 logger.debug("release hint forwarded", metadata: ["canary": "\(canary).\(hint.namespace)"])
             } catch {
@@ -107,13 +108,14 @@ extension ReleaseHint {
     /// that read the old template would find nothing new. A write refused after admission never shows its template;
     /// the wait then just ends. Returns how many reads it took.
     func awaitTemplate(client: KubeClient, clock: any ReleaseClock) async -> Int {
-        let path = KubeAccess.deployments(namespace, name)
         var reads = 0
         var pause = Duration.milliseconds(25)
         while reads < 8, !Task.isCancelled {
             reads += 1
-            guard let deployment = try? await client.getIfPresent(path) else { break }
-            if PodTemplateHash.ofWorkload(deployment) == templateHash { break }
+            guard let deployment = try? await client.get(Deployment.self, namespace: namespace, name: name) else {
+                break
+            }
+            if PodTemplateHash.of(deployment) == templateHash { break }
             guard reads < 8 else { break }
             try? await clock.sleep(for: pause)
             pause *= 2

@@ -1,15 +1,26 @@
+import CanaryModel
 import Foundation
 import JSONValue
 import KubeClient
 import KubeModels
 import Synchronization
 
-/// The worker's door to the API server: the KubeClient calls it makes, counted, with paths built in one place.
+/// The worker's door to the API server: typed reads answered from its informer caches when it has them (so a tick
+/// with nothing to do makes no request), writes put back into those caches (so the next read sees them), every
+/// request counted.
 public final class KubeAccess: Sendable {
     public let client: KubeClient
+    /// The informers, when the worker runs them; without (a test ticking by hand) every read is a GET.
+    let cache: ClusterCache?
+    /// Whether Secrets are read through an informer (``ProgressionConfiguration/watchSecrets``).
+    let watchSecrets: Bool
     private let calls = Mutex(0)
 
-    public init(client: KubeClient) { self.client = client }
+    init(client: KubeClient, cache: ClusterCache? = nil, watchSecrets: Bool = false) {
+        self.client = client
+        self.cache = cache
+        self.watchSecrets = watchSecrets
+    }
 
     /// API requests made so far.
     public var callCount: Int { calls.withLock { $0 } }
@@ -19,7 +30,7 @@ public final class KubeAccess: Sendable {
     /// One request, counted, retried when worth it: 429 after its Retry-After, 5xx and an unreachable server, three
     /// attempts in all from 100 ms, so a passing API server hiccup does not cost the release a whole interval. Writes
     /// are safe to repeat: patches set absolute values, and a repeated create finds the object (AlreadyExists); updates
-    /// retry only 429 (see ``update(_:_:)``).
+    /// retry only 429 (see ``update(_:version:)``).
     func call<T: Sendable>(
         retryingOn reasons: Set<KubeAPIError.Reason> = KubeClient.retriable,
         _ operation: () async throws -> T
@@ -30,119 +41,121 @@ public final class KubeAccess: Sendable {
         }
     }
 
-    func get(_ path: String) async throws -> JSONValue? {
-        try await call { try await client.getIfPresent(path) }
+    // MARK: Typed reads and writes
+
+    /// The object, from the cache when one holds it (or knows it is absent), else by one GET whose answer the cache
+    /// keeps. An object the model cannot read is an error naming the member at fault.
+    func get<R: KubeResource>(
+        _ type: R.Type,
+        _ namespace: String,
+        _ name: String,
+        version: String = R.version,
+        cached: Bool = true
+    )
+        async throws -> R?
+    {
+        guard cached else {
+            return try await call { try await client.get(R.self, namespace: namespace, name: name, version: version) }
+        }
+        let informer = cache?.informer(R.self, version: version)
+        switch informer?.entry(namespace: namespace, name: name) {
+        case .present(let object): return object
+        case .absent: return nil
+        case .unreadable(let why): throw ReleaseError("\(R.kind) \(name).\(namespace) cannot be read: \(why)")
+        case nil: cache?.include(namespace)
+        }
+        let object = try await call { try await client.get(R.self, namespace: namespace, name: name, version: version) }
+        if let object { informer?.upsert(object) } else { informer?.markAbsent(namespace: namespace, name: name) }
+        return object
     }
 
-    func create(_ collection: String, _ object: JSONValue) async throws -> JSONValue {
-        try await call { try await client.create(collection, object) }
-    }
-
-    func mergePatch(_ path: String, _ patch: JSONValue) async throws -> JSONValue {
-        try await call { try await client.patch(path, patch, type: .merge) }
+    /// Creates the object; the cache keeps what was stored.
+    func create<R: KubeResource>(_ object: R, version: String = R.version) async throws -> R {
+        let stored = try await call { try await client.create(object, version: version) }
+        cache?.informer(R.self, version: version)?.upsert(stored)
+        return stored
     }
 
     /// A PUT is retried only on 429, which the server answers before doing anything: after a 5xx or a lost
     /// response it may have been applied, and a repeat would fail on the resourceVersion it changed.
-    func update(_ path: String, _ object: JSONValue) async throws -> JSONValue {
-        try await call(retryingOn: [.tooManyRequests]) { try await client.update(path, object) }
+    func update<R: KubeResource>(_ object: R, version: String = R.version) async throws -> R {
+        let stored = try await call(retryingOn: [.tooManyRequests]) {
+            try await client.update(object, version: version)
+        }
+        cache?.informer(R.self, version: version)?.upsert(stored)
+        return stored
     }
 
-    func list(_ collection: String) async throws -> [JSONValue] {
-        try await call { try await client.listAll(collection) }
+    /// A JSON merge patch (of the object or a subresource); the cache keeps the result.
+    @discardableResult
+    func mergePatch<R: KubeResource>(
+        _ type: R.Type,
+        _ namespace: String,
+        _ name: String,
+        _ patch: JSONValue,
+        subresource: String? = nil,
+        version: String = R.version
+    ) async throws -> R {
+        let stored = try await call {
+            try await client.patch(
+                R.self,
+                namespace: namespace,
+                name: name,
+                patch,
+                type: .merge,
+                subresource: subresource,
+                version: version
+            )
+        }
+        cache?.informer(R.self, version: version)?.upsert(stored)
+        return stored
     }
 
-    /// Creates the object, or replaces what is there when it differs (keeping the server's fields).
-    func apply(
-        _ collection: String,
-        name: String,
-        _ desired: JSONValue,
-        checkExisting: (JSONValue) throws -> Void = { _ in },
-        same: (JSONValue, JSONValue) -> Bool
-    ) async throws
-        -> JSONValue
-    {
-        try await apply(
-            collection,
-            name: name,
-            desired,
-            existing: try await get("\(collection)/\(APIPath.segment(name))"),
-            checkExisting: checkExisting,
-            same: same
-        )
-    }
-
-    /// ``apply(_:name:_:same:)`` with the object already read (nil: absent), saving a request. A conflict (someone
-    /// wrote in between) or an object created meanwhile is read again and applied again, three attempts in all.
-    func apply(
-        _ collection: String,
-        name: String,
-        _ desired: JSONValue,
-        existing: JSONValue?,
-        checkExisting: (JSONValue) throws -> Void = { _ in },
-        same: (JSONValue, JSONValue) -> Bool
-    ) async throws
-        -> JSONValue
-    {
-        var current = existing
+    /// Creates the object, or replaces what is there when `same` says it differs (keeping the server's fields). An
+    /// existing object is only replaced when `checkExisting` accepts it (the worker never adopts what it did not
+    /// create). A conflict (someone wrote in between) or an object created meanwhile is read again and applied
+    /// again, three attempts in all.
+    @discardableResult
+    func apply<R: KubeResource>(
+        _ desired: R,
+        existing: R?? = nil,
+        version: String = R.version,
+        checkExisting: (R) throws -> Void = { _ in },
+        same: (R, R) -> Bool
+    ) async throws -> R {
+        let namespace = desired.metadata.namespace ?? ""
+        let name = desired.metadata.name ?? ""
+        var current: R? =
+            if let existing { existing } else { try await get(R.self, namespace, name, version: version) }
         var attempt = 0
         while true {
             attempt += 1
             do {
-                if let current {
-                    // An object found (or created meanwhile by someone else) is updated only when the caller
-                    // accepts it: the worker never adopts what it did not create.
-                    try checkExisting(current)
-                    if same(current, desired) { return current }
+                if let found = current {
+                    try checkExisting(found)
+                    if same(found, desired) { return found }
                     var merged = desired
-                    merged.setMember(["metadata", "resourceVersion"], current["metadata", "resourceVersion"])
-                    return try await update("\(collection)/\(APIPath.segment(name))", merged)
+                    merged.metadata.resourceVersion = found.metadata.resourceVersion
+                    return try await update(merged, version: version)
                 }
-                return try await create(collection, desired)
+                return try await create(desired, version: version)
             } catch let error as KubeAPIError
                 where attempt < 3 && (error.reason == .conflict || error.reason == .alreadyExists)
             {
-                current = try await get("\(collection)/\(APIPath.segment(name))")
+                current = try await call {
+                    try await client.get(R.self, namespace: namespace, name: name, version: version)
+                }
             }
         }
     }
 
-    /// Paths of the kinds the worker touches; names are escaped path segments (``APIPath``), so a hostile name can
-    /// never reach another path. Without a name, the collection.
-    static func deployments(_ namespace: String, _ name: String? = nil) -> String {
-        path("apps", "v1", "deployments", namespace, name)
-    }
-    static func services(_ namespace: String, _ name: String? = nil) -> String {
-        path("", "v1", "services", namespace, name)
-    }
-    static func configMaps(_ namespace: String, _ name: String? = nil) -> String {
-        path("", "v1", "configmaps", namespace, name)
-    }
-    static func secrets(_ namespace: String, _ name: String? = nil) -> String {
-        path("", "v1", "secrets", namespace, name)
-    }
-    static func events(_ namespace: String, _ name: String? = nil) -> String {
-        path("", "v1", "events", namespace, name)
-    }
-    static func canaries(_ namespace: String, _ name: String? = nil) -> String {
-        path("flagger.app", "v1beta1", "canaries", namespace, name)
-    }
-    static func hpas(_ namespace: String, _ name: String? = nil) -> String {
-        path("autoscaling", "v2", "horizontalpodautoscalers", namespace, name)
+    /// Creates an Event (Events are never cached).
+    func createEvent(_ event: Event) async throws {
+        _ = try await call { try await client.create(event) }
     }
 
-    static func path(
-        _ group: String,
-        _ version: String,
-        _ plural: String,
-        _ namespace: String,
-        _ name: String?
-    )
-        -> String
-    {
-        guard let name else {
-            return APIPath.collection(group: group, version: version, plural: plural, namespace: namespace)
-        }
-        return APIPath.object(group: group, version: version, plural: plural, namespace: namespace, name: name)
+    /// Bumps a recorded Event's count.
+    func patchEvent(_ namespace: String, _ name: String, _ patch: JSONValue) async throws {
+        _ = try await call { try await client.patch(Event.path(namespace: namespace, name: name), patch, type: .merge) }
     }
 }

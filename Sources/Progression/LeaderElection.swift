@@ -77,16 +77,6 @@ public final class LeaderElector: Service, Sendable {
 
     public var isLeader: Bool { state.withLock { $0.isLeader } }
 
-    var path: String {
-        APIPath.object(
-            group: "coordination.k8s.io",
-            version: "v1",
-            plural: "leases",
-            namespace: configuration.namespace,
-            name: configuration.leaseName
-        )
-    }
-
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if (try? await tryAcquireOrRenew()) == true {
@@ -193,59 +183,48 @@ public final class LeaderElector: Service, Sendable {
     /// Takes the lease when free or expired, renews it when held; false when another replica holds it.
     func tryAcquireOrRenew() async throws -> Bool {
         let now = clock.now()
-        let seconds = Int64(configuration.leaseDuration.components.seconds)
-        guard let lease = try await client.getIfPresent(path) else {
-            let created: JSONValue = [
-                "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                "metadata": ["name": .string(configuration.leaseName), "namespace": .string(configuration.namespace)],
-                "spec": [
-                    "holderIdentity": .string(configuration.identity), "leaseDurationSeconds": .int(seconds),
-                    "acquireTime": .string(Self.microTime(now)), "renewTime": .string(Self.microTime(now)),
-                    "leaseTransitions": 0,
-                ],
-            ]
+        let seconds = Int(configuration.leaseDuration.components.seconds)
+        let name = configuration.leaseName
+        let namespace = configuration.namespace
+        guard var lease = try await client.get(Lease.self, namespace: namespace, name: name) else {
+            var spec = LeaseSpec()
+            spec.holderIdentity = configuration.identity
+            spec.leaseDurationSeconds = LenientInt(seconds)
+            spec.acquireTime = Self.microTime(now)
+            spec.renewTime = Self.microTime(now)
+            spec.leaseTransitions = LenientInt(0)
             do {
-                _ = try await client.create(
-                    APIPath.collection(
-                        group: "coordination.k8s.io",
-                        version: "v1",
-                        plural: "leases",
-                        namespace: configuration.namespace
-                    ),
-                    created
-                )
+                _ = try await client.create(Lease(metadata: ObjectMeta(name: name, namespace: namespace), spec: spec))
                 return true
             } catch let error as KubeAPIError where error.reason == .alreadyExists {
                 return false
             }
         }
-        let holder = lease["spec", "holderIdentity"]?.stringValue ?? ""
+        var spec = lease.spec ?? LeaseSpec()
+        let holder = spec.holderIdentity ?? ""
+        // Another replica's numbers are read clamped: a hostile one neither traps nor holds the lease forever.
+        let transitions = spec.leaseTransitions?.value(in: 0...Int(Int32.max)) ?? 0
         let record = [
-            holder, lease["spec", "renewTime"]?.stringValue ?? "", lease["spec", "acquireTime"]?.stringValue ?? "",
-            String(lease["spec", "leaseTransitions"]?.intValue ?? 0),
+            holder, spec.renewTime ?? "", spec.acquireTime ?? "", spec.leaseTransitions?.raw.serialized() ?? "",
         ].joined(separator: "|")
-        // Expiry by this replica's clock: the lease expires a lease duration after the record last changed here
-        // (a duration written by another replica is clamped, so a hostile one neither traps nor holds forever).
+        // Expiry by this replica's clock: the lease expires a lease duration after the record last changed here.
         let firstSeen = observed.withLock { observed in
             if observed?.record != record { observed = (record, now) }
             return observed?.at ?? now
         }
-        let duration = Double(min(max(lease["spec", "leaseDurationSeconds"]?.intValue ?? seconds, 1), 3600))
+        let duration = Double(spec.leaseDurationSeconds?.value(in: 1...3600) ?? seconds)
         let expired = now.timeIntervalSince(firstSeen) > duration
         guard holder == configuration.identity || holder.isEmpty || expired else { return false }
-        var updated = lease
-        updated.setMember(["spec", "holderIdentity"], .string(configuration.identity))
-        updated.setMember(["spec", "leaseDurationSeconds"], .int(seconds))
-        updated.setMember(["spec", "renewTime"], .string(Self.microTime(now)))
+        spec.holderIdentity = configuration.identity
+        spec.leaseDurationSeconds = LenientInt(seconds)
+        spec.renewTime = Self.microTime(now)
         if holder != configuration.identity {
-            updated.setMember(["spec", "acquireTime"], .string(Self.microTime(now)))
-            updated.setMember(
-                ["spec", "leaseTransitions"],
-                .int((lease["spec", "leaseTransitions"]?.intValue ?? 0) + 1)
-            )
+            spec.acquireTime = Self.microTime(now)
+            spec.leaseTransitions = LenientInt(min(transitions, Int(Int32.max) - 1) + 1)
         }
+        lease.spec = spec
         do {
-            _ = try await client.update(path, updated)
+            _ = try await client.update(lease)
             return true
         } catch let error as KubeAPIError where error.reason == .conflict {
             return false
@@ -254,10 +233,11 @@ public final class LeaderElector: Service, Sendable {
 
     /// Gives the lease up on the way out so the next replica need not wait for it to expire.
     func release() async {
-        guard var lease = try? await client.getIfPresent(path),
-            lease["spec", "holderIdentity"]?.stringValue == configuration.identity
+        let name = configuration.leaseName
+        guard var lease = try? await client.get(Lease.self, namespace: configuration.namespace, name: name),
+            lease.spec?.holderIdentity == configuration.identity
         else { return }
-        lease.setMember(["spec", "holderIdentity"], .string(""))
-        _ = try? await client.update(path, lease)
+        lease.spec?.holderIdentity = ""
+        _ = try? await client.update(lease)
     }
 }

@@ -1,4 +1,3 @@
-import Admission
 import CanaryModel
 import Foundation
 import JSONValue
@@ -13,7 +12,7 @@ import Synchronization
 public final class ProgressionWorker: Service, Sendable {
     let releaser: Releaser
     let client: KubeClient
-    let informer: Informer
+    let informer: Informer<Canary>
     let hints: ReleaseHints?
     let clock: any ReleaseClock
     let logger: Logger
@@ -41,11 +40,9 @@ public final class ProgressionWorker: Service, Sendable {
         self.releaser = releaser
         self.client = client
         let namespace = releaser.configuration.namespace
-        informer = Informer(
-            client: client,
-            path: namespace.map { KubeAccess.canaries($0) } ?? "/apis/flagger.app/v1beta1/canaries",
-            logger: logger
-        )
+        informer = Informer<Canary>(client: client, namespace: namespace, logger: logger)
+        // The Canaries the worker watches answer the Releaser's reads too.
+        releaser.kube.cache?.adopt(informer)
         self.hints = hints
         self.clock = clock
         self.concurrency = max(concurrency, 1)
@@ -71,14 +68,13 @@ public final class ProgressionWorker: Service, Sendable {
                 }
             }
             group.addTask { try? await self.informer.run() }
+            if let cache = self.releaser.kube.cache { group.addTask { try? await cache.run() } }
             group.addTask {
                 for await change in changes {
                     let key = Self.key(change.namespace, change.name)
-                    if change.kind == .delete || change.object["status"] == nil {
+                    if change.kind == .delete || change.object?.status == nil {
                         // Arrivals and departures only: status writes do not change the count.
-                        let count = self.informer.objects.filter {
-                            $0["metadata", "namespace"]?.stringValue == change.namespace
-                        }.count
+                        let count = self.informer.objects.filter { $0.metadata.namespace == change.namespace }.count
                         self.releaser.recorder.metrics.total(change.namespace, count: count)
                     }
                     switch change.kind {
@@ -86,13 +82,17 @@ public final class ProgressionWorker: Service, Sendable {
                         self.schedule.remove(key)
                         _ = self.forwardedHints.withLock { $0.removeValue(forKey: key) }
                     case .upsert:
-                        if let forwarded = change.object["metadata", "annotations", HintForwarder.annotation]?
-                            .stringValue,
+                        guard let canary = change.object else {
+                            // A Canary the model cannot read: its tick says why.
+                            self.schedule.schedule(key, at: self.clock.now(), interval: .seconds(60), earliest: true)
+                            continue
+                        }
+                        if let forwarded = canary.metadata.annotations?[HintForwarder.annotation],
                             self.forwardedHints.withLock({ $0.updateValue(forwarded, forKey: key) }) != forwarded
                         {
                             // A hint another replica received (HintForwarder): run once its template is stored.
                             if let hash = HintForwarder.templateHash(ofAnnotation: forwarded),
-                                let target = change.object["spec", "targetRef", "name"]?.stringValue
+                                case let target = canary.spec.targetRef.name
                             {
                                 follower.yield(
                                     ReleaseHint(
@@ -112,15 +112,12 @@ public final class ProgressionWorker: Service, Sendable {
                             }
                             continue
                         }
-                        let analysis = (try? JSONValueDecoder().decode(Canary.self, from: change.object))?.spec
-                            .effectiveAnalysis
+                        let analysis = canary.spec.effectiveAnalysis
                         // A new or edited Canary runs now; its own status writes do not reschedule it.
-                        let generation = change.object["metadata", "generation"]?.intValue
-                        let observed = change.object["status", "observedGeneration"]?.intValue
-                        let deleting = change.object["metadata", "deletionTimestamp"] != nil
-                        if observed == nil || generation != observed || change.object["status", "phase"] == nil
-                            || deleting
-                        {
+                        let generation = canary.metadata.generation
+                        let observed = canary.status?.observedGeneration
+                        let deleting = canary.metadata.deletionTimestamp != nil
+                        if observed == nil || generation != observed || canary.status?.phase == nil || deleting {
                             self.schedule.schedule(
                                 key,
                                 at: self.clock.now(),
@@ -259,9 +256,7 @@ public final class ProgressionWorker: Service, Sendable {
             return
         }
         let interval =
-            informer.get(namespace: parts[0], name: parts[1])
-            .flatMap { try? JSONValueDecoder().decode(Canary.self, from: $0) }?.spec.effectiveAnalysis?.tickInterval
-            ?? entry.interval
+            informer.get(namespace: parts[0], name: parts[1])?.spec.effectiveAnalysis?.tickInterval ?? entry.interval
         schedule.schedule(
             entry.key,
             at: clock.now().addingTimeInterval(Self.seconds(interval)),

@@ -85,8 +85,9 @@ final class Recorder: Sendable {
         let typed = "\(warning ? "Warning" : "Normal") \(message)"
         if let seen = recorded.withLock({ $0[key] }), seen.message == typed {
             do {
-                _ = try await kube.mergePatch(
-                    KubeAccess.events(namespace, seen.name),
+                try await kube.patchEvent(
+                    namespace,
+                    seen.name,
                     ["count": .int(seen.count + 1), "lastTimestamp": .string(now)]
                 )
                 recorded.withLock { $0[key] = (typed, seen.name, seen.count + 1, seen.first) }
@@ -102,19 +103,26 @@ final class Recorder: Sendable {
         let nanos = UInt64(max(Date().timeIntervalSince1970, 0) * 1e9)
         let hex = String(nanos, radix: 16)
         let name = "\(canary.metadata.name ?? "canary").\(String(repeating: "0", count: max(16 - hex.count, 0)))\(hex)"
-        let event: JSONValue = [
-            "apiVersion": "v1", "kind": "Event",
-            "metadata": ["name": .string(name), "namespace": .string(namespace)],
-            "involvedObject": [
-                "apiVersion": "flagger.app/v1beta1", "kind": "Canary", "name": .string(canary.metadata.name ?? ""),
-                "namespace": .string(namespace), "uid": .string(canary.metadata.uid ?? ""),
-            ],
-            "reason": "Synced", "message": .string(message), "type": .string(warning ? "Warning" : "Normal"),
-            "source": ["component": "flagger"], "reportingComponent": "flagger", "firstTimestamp": .string(now),
-            "lastTimestamp": .string(now), "count": 1,
-        ]
+        var event = Event(
+            metadata: ObjectMeta(name: name, namespace: namespace),
+            involvedObject: ObjectReference(
+                apiVersion: Canary.apiVersion(),
+                kind: Canary.kind,
+                name: canary.metadata.name ?? "",
+                namespace: namespace,
+                uid: canary.metadata.uid ?? ""
+            )
+        )
+        event.reason = "Synced"
+        event.message = message
+        event.type = warning ? "Warning" : "Normal"
+        event.source = EventSource(component: "flagger")
+        event.reportingComponent = "flagger"
+        event.firstTimestamp = now
+        event.lastTimestamp = now
+        event.count = 1
         do {
-            _ = try await kube.create(KubeAccess.events(namespace), event)
+            try await kube.createEvent(event)
             recorded.withLock { recorded in
                 if recorded.count >= Self.recordedLimit {
                     // Forget the oldest half (by first timestamp): repeats are recent.
@@ -183,21 +191,10 @@ final class Recorder: Sendable {
             }
             let namespace = alert.providerRef.namespace ?? canary.metadata.namespace ?? "default"
             do {
-                guard
-                    let providerJSON = try await kube.get(
-                        APIPath.object(
-                            group: "flagger.app",
-                            version: "v1beta1",
-                            plural: "alertproviders",
-                            namespace: namespace,
-                            name: alert.providerRef.name
-                        )
-                    )
-                else {
+                guard let provider = try await kube.get(AlertProvider.self, namespace, alert.providerRef.name) else {
                     logger.warning("alert provider not found", metadata: ["provider": "\(alert.providerRef.name)"])
                     continue
                 }
-                let provider = try JSONValueDecoder().decode(AlertProvider.self, from: providerJSON)
                 if let refusal = CrossNamespaceOptIn.refusal(
                     kind: "AlertProvider",
                     name: alert.providerRef.name,
@@ -211,8 +208,10 @@ final class Recorder: Sendable {
                 }
                 var address = provider.spec.address ?? ""
                 if let secret = provider.spec.secretRef?.name,
-                    let secretJSON = try await kube.get(KubeAccess.secrets(namespace, secret)),
-                    let encoded = secretJSON["data", "address"]?.stringValue, let data = Data(base64Encoded: encoded)
+                    let found = try await kube.call({
+                        try await kube.client.get(Secret.self, namespace: namespace, name: secret)
+                    }),
+                    let encoded = found.data?["address"], let data = Data(base64Encoded: encoded)
                 {
                     address = String(decoding: data, as: UTF8.self)
                 }

@@ -91,25 +91,6 @@ struct ReleaseMachine: Sendable {
             return ReleasePlan(effects: tick.effects, step: .needs(error.question))
         }
     }
-
-    /// Why `action` cannot act in `phase`, or nil when it can.
-    static func inapplicable(_ action: ReleaseAction, phase: CanaryPhase, newRevision: Bool) -> String? {
-        let steerable: [CanaryPhase] = [.progressing, .waiting, .waitingPromotion]
-        switch action {
-        case .promote:
-            if steerable.contains(phase) || newRevision { return nil }
-            if phase == .promoting || phase == .finalising { return "the release is already being promoted" }
-            return "no release is in progress (phase \(phase.rawValue))"
-        case .abort:
-            if steerable.contains(phase) { return nil }
-            if phase == .promoting || phase == .finalising {
-                return "the release passed its analysis and is being promoted; it can no longer be aborted"
-            }
-            return "no release is in progress (phase \(phase.rawValue))"
-        case .retry:
-            return phase == .failed ? nil : "only a Failed release can be retried (phase \(phase.rawValue))"
-        }
-    }
 }
 
 /// A question the rules reached without its answer: planning stops there.
@@ -173,7 +154,7 @@ private struct Tick {
         if phase == .initializing { return initialise() }
 
         if let action,
-            let reason = ReleaseMachine.inapplicable(
+            let reason = Releaser.inapplicable(
                 action,
                 phase: phase,
                 newRevision: ReleaseRules.revision(

@@ -1,5 +1,6 @@
 import CanaryModel
 import JSONValue
+import KubeModels
 
 /// Whether a workload can take traffic, judged from its own status as Flagger does.
 public enum Readiness: Sendable, Equatable {
@@ -17,30 +18,26 @@ public enum ReleaseRules {
     ///
     /// Every count is read clamped (replicas to 0…2³¹−1, the threshold to 0–100), so no value in the object can make
     /// the arithmetic trap.
-    public static func deploymentReadiness(_ deployment: JSONValue, threshold: Int = 100) -> Readiness {
-        func count(_ value: JSONValue?, _ absent: Int64) -> Int64 {
-            min(max(value?.intValue ?? absent, 0), Int64(Int32.max))
-        }
+    public static func deploymentReadiness(_ deployment: Deployment, threshold: Int = 100) -> Readiness {
+        func count(_ value: Int32?, _ absent: Int32) -> Int64 { Int64(max(value ?? absent, 0)) }
         let threshold = min(max(threshold, 0), 100)
-        let generation = deployment["metadata", "generation"]?.intValue ?? 0
-        let status = deployment["status"] ?? [:]
-        let observed = status["observedGeneration"]?.intValue ?? 0
+        let generation = deployment.metadata.generation ?? 0
+        let status = deployment.status
+        let observed = status?.observedGeneration ?? 0
         guard generation <= observed else {
             return .waiting(
                 "waiting for rollout to finish: observed deployment generation less than desired generation"
             )
         }
-        let conditions = status["conditions"]?.arrayValue ?? []
-        if conditions.contains(where: {
-            $0["type"]?.stringValue == "Progressing" && $0["reason"]?.stringValue == "ProgressDeadlineExceeded"
+        if (status?.conditions ?? []).contains(where: {
+            $0.type == "Progressing" && $0.reason == "ProgressDeadlineExceeded"
         }) {
-            let name = deployment["metadata", "name"]?.stringValue ?? ""
-            return .failed("deployment \"\(name)\" exceeded its progress deadline")
+            return .failed("deployment \"\(deployment.metadata.name ?? "")\" exceeded its progress deadline")
         }
-        let desired = count(deployment["spec", "replicas"], 1)
-        let updated = count(status["updatedReplicas"], 0)
-        let replicas = count(status["replicas"], 0)
-        let available = count(status["availableReplicas"], 0)
+        let desired = count(deployment.spec?.replicas, 1)
+        let updated = count(status?.updatedReplicas, 0)
+        let replicas = count(status?.replicas, 0)
+        let available = count(status?.availableReplicas, 0)
         if updated < desired {
             return .waiting(
                 "waiting for rollout to finish: \(updated) out of \(desired) new replicas have been updated"
@@ -121,10 +118,10 @@ public enum ReleaseRules {
     }
 
     /// The label whose value selects the target's pods (`app`, `name` or `app.kubernetes.io/name`), with its value.
-    public static func selectorLabel(of workload: JSONValue) -> (key: String, value: String)? {
-        let labels = workload["spec", "selector", "matchLabels"]?.objectValue ?? [:]
+    public static func selectorLabel(of workload: Deployment) -> (key: String, value: String)? {
+        let labels = workload.spec?.selector?.matchLabels ?? [:]
         for key in ["app", "name", "app.kubernetes.io/name"] {
-            if let value = labels[key]?.stringValue { return (key, value) }
+            if let value = labels[key] { return (key, value) }
         }
         return nil
     }

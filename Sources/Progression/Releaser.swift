@@ -32,6 +32,10 @@ public struct ProgressionConfiguration: Sendable {
     public var tickTimeout: Duration
     /// The load testers that require a bearer token, and the token (sent to no other hook).
     public var loadTester: LoadTesterCredentials?
+    /// Whether the worker lists and watches Secrets (keeping only their checksums) to see a tracked Secret change
+    /// without a request per tick. Off by default: it needs RBAC to list every Secret; without it each tick of a
+    /// Canary whose pod template references Secrets reads them by name.
+    public var watchSecrets: Bool
 
     public init(
         defaultProvider: String = "linkerd",
@@ -42,9 +46,11 @@ public struct ProgressionConfiguration: Sendable {
         crossNamespaceRefs: Bool = true,
         answersInEvents: Bool = false,
         tickTimeout: Duration = .seconds(20 * 60),
-        loadTester: LoadTesterCredentials? = nil
+        loadTester: LoadTesterCredentials? = nil,
+        watchSecrets: Bool = false
     ) {
         self.loadTester = loadTester
+        self.watchSecrets = watchSecrets
         self.defaultProvider = defaultProvider
         self.metricsServer = metricsServer
         self.namespace = namespace
@@ -96,9 +102,10 @@ public final class Releaser: Sendable {
         clock: any ReleaseClock,
         metrics: ProgressionMetrics,
         logger: Logger,
+        cache: ClusterCache? = nil,
         onEvent: (@Sendable (ReleaseEvent) -> Void)? = nil
     ) {
-        kube = KubeAccess(client: client)
+        kube = KubeAccess(client: client, cache: cache, watchSecrets: configuration.watchSecrets)
         self.configuration = configuration
         self.http = http
         self.clock = clock
@@ -129,24 +136,18 @@ public final class Releaser: Sendable {
 
     /// Runs one tick of the Canary `namespace/name`.
     public func tick(namespace: String, name: String) async -> TickOutcome {
-        let path = KubeAccess.canaries(namespace, name)
-        let json: JSONValue
+        let canary: Canary
         do {
-            guard let found = try await kube.get(path) else { return .gone }
-            json = found
+            guard let found = try await kube.get(Canary.self, namespace, name) else { return .gone }
+            canary = found.clampedForRelease()
         } catch {
             logger.warning("cannot read the Canary", metadata: ["canary": "\(name).\(namespace)", "error": "\(error)"])
-            return .idle
-        }
-        let canary: Canary
-        do { canary = try JSONValueDecoder().decode(Canary.self, from: json).clampedForRelease() } catch {
-            logger.error("cannot decode the Canary", metadata: ["canary": "\(name).\(namespace)", "error": "\(error)"])
             return .idle
         }
         if canary.metadata.deletionTimestamp != nil {
             guard canary.metadata.finalizers?.contains(Workload.finalizer) == true else { return .gone }
             do {
-                return try await finalize(canary, json: json)
+                return try await finalize(canary)
             } catch {
                 await recorder.warning(canary, "\(error)")
                 return .idle
@@ -157,7 +158,7 @@ public final class Releaser: Sendable {
             return .idle
         }
         do {
-            return try await advance(canary, json: json)
+            return try await advance(canary)
         } catch {
             await recorder.warning(canary, "\(error)")
             return .idle
@@ -165,8 +166,8 @@ public final class Releaser: Sendable {
     }
 
     /// A Canary being deleted with `revertOnDeletion`: the target back in service, then the finalizer removed.
-    func finalize(_ canary: Canary, json: JSONValue) async throws -> TickOutcome {
-        let workload = Workload(kube: kube, canary: canary, canaryJSON: json)
+    func finalize(_ canary: Canary) async throws -> TickOutcome {
+        let workload = Workload(kube: kube, canary: canary)
         let router = workload.router(defaultProvider: configuration.defaultProvider)
         let threshold = canary.spec.effectiveAnalysis?.canaryReadyThreshold ?? 100
         switch try await workload.revert(router: router, readyThreshold: threshold) {
@@ -193,8 +194,10 @@ public final class Releaser: Sendable {
         if present { finalizers.append(Workload.finalizer) } else { finalizers.removeAll { $0 == Workload.finalizer } }
         var metadata: JSONValue = ["finalizers": finalizers.isEmpty ? .null : .array(finalizers.map { .string($0) })]
         if let version = canary.metadata.resourceVersion { metadata.setMember(["resourceVersion"], .string(version)) }
-        _ = try await kube.mergePatch(
-            KubeAccess.canaries(canary.metadata.namespace ?? "default", canary.metadata.name ?? ""),
+        try await kube.mergePatch(
+            Canary.self,
+            canary.metadata.namespace ?? "default",
+            canary.metadata.name ?? "",
             ["metadata": metadata]
         )
     }
@@ -202,7 +205,7 @@ public final class Releaser: Sendable {
     /// Reconciles what every tick reconciles (the action annotation, the finalizer, the services, the primary and
     /// its HPA), then runs ``ReleaseMachine``: carries out its effects in order and answers its questions until
     /// the tick is over.
-    func advance(_ canary: Canary, json: JSONValue) async throws -> TickOutcome {
+    func advance(_ canary: Canary) async throws -> TickOutcome {
         var canary = canary
         let revertOnDeletion = canary.spec.revertOnDeletion == true
         if !revertOnDeletion { try await setFinalizer(canary, present: false) }
@@ -211,7 +214,7 @@ public final class Releaser: Sendable {
             // Later guarded writes (the finalizer) need the resourceVersion this write produced.
             canary.metadata.resourceVersion = try await clearAction(canary) ?? canary.metadata.resourceVersion
         }
-        let workload = Workload(kube: kube, canary: canary, canaryJSON: json)
+        let workload = Workload(kube: kube, canary: canary)
         let analysis = canary.spec.effectiveAnalysis ?? CanaryAnalysis()
         let target = try await workload.target()
         // The finalizer only once there is a target to revert to, so a Canary that never found one deletes at once.
@@ -258,8 +261,8 @@ public final class Releaser: Sendable {
                 answers.routes = try await objects.router.reconcile()
             case .needs(.revision):
                 answers.revision = Revision(
-                    hash: PodTemplateHash.ofWorkload(target) ?? "",
-                    configs: try await workload.trackedConfigs(target).mapValues(\.checksum)
+                    hash: PodTemplateHash.of(target) ?? "",
+                    configs: try await workload.trackedConfigs(target)
                 )
             case .needs(.hook(let call)):
                 answers.hooks[call] = await answer(call, for: canary)
@@ -311,8 +314,8 @@ public final class Releaser: Sendable {
     struct TickObjects {
         var workload: Workload
         var router: any Router
-        var target: JSONValue
-        var primary: JSONValue
+        var target: Deployment
+        var primary: Deployment
     }
 
     // MARK: - Hooks and metrics
@@ -365,18 +368,9 @@ public final class Releaser: Sendable {
         do {
             if let reference = metric.templateRef {
                 let templateNamespace = reference.namespace ?? namespace
-                guard
-                    let json = try await kube.get(
-                        APIPath.object(
-                            group: "flagger.app",
-                            version: "v1beta1",
-                            plural: "metrictemplates",
-                            namespace: templateNamespace,
-                            name: reference.name
-                        )
-                    )
-                else { return "Metric template \(reference.name).\(templateNamespace) not found" }
-                let template = try JSONValueDecoder().decode(MetricTemplate.self, from: json)
+                guard let template = try await kube.get(MetricTemplate.self, templateNamespace, reference.name) else {
+                    return "Metric template \(reference.name).\(templateNamespace) not found"
+                }
                 if let refusal = CrossNamespaceOptIn.refusal(
                     kind: "Metric template",
                     name: reference.name,
@@ -484,13 +478,13 @@ public final class Releaser: Sendable {
     }
 
     func credentials(namespace: String, secret: String) async throws -> PrometheusAuth {
-        guard let json = try await kube.get(KubeAccess.secrets(namespace, secret)) else {
+        // Read by GET each time: the worker's cache keeps no Secret's data.
+        let found = try await kube.call { try await kube.client.get(Secret.self, namespace: namespace, name: secret) }
+        guard let found else {
             throw MetricQueryError(.template, "secret \(secret).\(namespace) not found")
         }
         func value(_ key: String) -> String? {
-            json["data", key]?.stringValue.flatMap { Data(base64Encoded: $0) }.map {
-                String(decoding: $0, as: UTF8.self)
-            }
+            found.data?[key].flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }
         }
         if let token = value("token") { return .bearer(token) }
         if let user = value("username"), let password = value("password") {
@@ -508,16 +502,44 @@ public final class Releaser: Sendable {
             generation: canary.metadata.generation,
             now: RFC3339.format(clock.now())
         )
-        let path = KubeAccess.canaries(canary.metadata.namespace ?? "default", canary.metadata.name ?? "") + "/status"
-        let updated = try await kube.mergePatch(path, patch)
-        return (try? JSONValueDecoder().decode(Canary.self, from: updated)) ?? canary
+        let updated = try await kube.mergePatch(
+            Canary.self,
+            canary.metadata.namespace ?? "default",
+            canary.metadata.name ?? "",
+            patch,
+            subresource: "status"
+        )
+        return updated.clampedForRelease()
     }
 
     /// Removes the action annotation; returns the Canary's new resourceVersion.
     func clearAction(_ canary: Canary) async throws -> String? {
         try await kube.mergePatch(
-            KubeAccess.canaries(canary.metadata.namespace ?? "default", canary.metadata.name ?? ""),
+            Canary.self,
+            canary.metadata.namespace ?? "default",
+            canary.metadata.name ?? "",
             ["metadata": ["annotations": .object([ReleaseAction.annotation: .null])]]
-        )["metadata", "resourceVersion"]?.stringValue
+        ).metadata.resourceVersion
+    }
+
+    /// Why `action` cannot act in `phase`, or nil when it can.
+    ///
+    /// The CLI and the dashboard ask it before setting the annotation, so they refuse what this worker would ignore.
+    public static func inapplicable(_ action: ReleaseAction, phase: CanaryPhase, newRevision: Bool) -> String? {
+        let steerable: [CanaryPhase] = [.progressing, .waiting, .waitingPromotion]
+        switch action {
+        case .promote:
+            if steerable.contains(phase) || newRevision { return nil }
+            if phase == .promoting || phase == .finalising { return "the release is already being promoted" }
+            return "no release is in progress (phase \(phase.rawValue))"
+        case .abort:
+            if steerable.contains(phase) { return nil }
+            if phase == .promoting || phase == .finalising {
+                return "the release passed its analysis and is being promoted; it can no longer be aborted"
+            }
+            return "no release is in progress (phase \(phase.rawValue))"
+        case .retry:
+            return phase == .failed ? nil : "only a Failed release can be retried (phase \(phase.rawValue))"
+        }
     }
 }

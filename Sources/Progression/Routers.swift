@@ -30,17 +30,11 @@ struct ReconciledRoutes: Sendable, Equatable {
     var repaired: String?
 }
 
-/// Reads a weight from the cluster without trusting it: an integer or an integer string, clamped to 0–100; anything
-/// else (a quantity, a fraction, text) is nil. Never traps, whatever the number.
-func clampedWeight(_ value: JSONValue?) -> Int? {
-    let number: Int64?
-    switch value {
-    case .int(let int): number = int
-    case .double: number = value?.intValue
-    case .string(let text): number = Int64(text)
-    default: number = nil
-    }
-    return number.map { Int(min(max($0, -1), 101)) }
+/// Reads a weight from the cluster without trusting it: an integer or an integer string, clamped to -1…101 (so
+/// out-of-range values stay detectably invalid); anything else (a quantity, a fraction, text) is nil. Never traps,
+/// whatever the number.
+func clampedWeight(_ value: LenientInt?) -> Int? {
+    value?.value(in: -1...101)
 }
 
 /// Moves traffic between the primary and the canary through the object the mesh reads.
@@ -80,43 +74,41 @@ struct TrafficSplitRouter: Router {
     let workload: Workload
     let version: String
 
-    var collection: String {
-        APIPath.collection(
-            group: "split.smi-spec.io",
-            version: version,
-            plural: "trafficsplits",
-            namespace: workload.namespace
-        )
+    func weight(_ value: Int) -> LenientInt {
+        version == "v1alpha1" ? LenientInt(raw: .string(String(value))) : LenientInt(value)
     }
-    var path: String { "\(collection)/\(APIPath.segment(workload.apexName))" }
 
-    func weight(_ value: Int) -> JSONValue { version == "v1alpha1" ? .string(String(value)) : .int(Int64(value)) }
-
-    func backends(primary: Int, canary: Int) -> JSONValue {
+    func backends(primary: Int, canary: Int) -> [TrafficSplitBackend] {
         [
-            ["service": .string("\(workload.apexName)-canary"), "weight": weight(canary)],
-            ["service": .string("\(workload.apexName)-primary"), "weight": weight(primary)],
+            TrafficSplitBackend(service: "\(workload.apexName)-canary", weight: weight(canary)),
+            TrafficSplitBackend(service: "\(workload.apexName)-primary", weight: weight(primary)),
         ]
     }
 
+    func backendsJSON(primary: Int, canary: Int) throws -> JSONValue {
+        try JSONValueEncoder().encode(backends(primary: primary, canary: canary))
+    }
+
     func reconcile() async throws -> ReconciledRoutes {
-        if let existing = try await workload.kube.get(path) {
-            try workload.requireOwned(existing, kind: "TrafficSplit", name: workload.apexName)
+        let apex = workload.apexName
+        if let existing = try await workload.kube.get(TrafficSplit.self, workload.namespace, apex, version: version) {
+            try workload.requireOwned(existing.metadata, kind: "TrafficSplit", name: apex)
             // Keep valid weights; repair the service and backends' names, and weights no release writes.
-            let read = Self.read(existing, apex: workload.apexName)
+            let read = Self.read(existing, apex: apex)
             let current = read.isValid ? read : Routes.fromStatus(workload.canary)
-            let service = workload.canary.spec.service?.hosts?.first ?? workload.apexName
-            if existing["spec", "service"]?.stringValue != service
-                || (existing["spec", "backends"]?.arrayValue?.count ?? 0) != 2 || !read.isValid
-            {
-                _ = try await workload.kube.mergePatch(
-                    path,
+            let service = workload.canary.spec.service?.hosts?.first ?? apex
+            if existing.spec?.service != service || (existing.spec?.backends?.count ?? 0) != 2 || !read.isValid {
+                try await workload.kube.mergePatch(
+                    TrafficSplit.self,
+                    workload.namespace,
+                    apex,
                     [
                         "spec": [
                             "service": .string(service),
-                            "backends": backends(primary: current.primary, canary: current.canary),
+                            "backends": try backendsJSON(primary: current.primary, canary: current.canary),
                         ]
-                    ]
+                    ],
+                    version: version
                 )
             }
             return ReconciledRoutes(
@@ -124,44 +116,49 @@ struct TrafficSplitRouter: Router {
                 repaired: read.isValid ? nil : Self.repairMessage(existing, restored: current)
             )
         }
-        let split: JSONValue = [
-            "apiVersion": .string("split.smi-spec.io/\(version)"), "kind": "TrafficSplit",
-            "metadata": [
-                "name": .string(workload.apexName), "namespace": .string(workload.namespace),
-                "ownerReferences": [workload.ownerReference],
-            ],
-            "spec": [
-                "service": .string(workload.canary.spec.service?.hosts?.first ?? workload.apexName),
-                "backends": backends(primary: 100, canary: 0),
-            ],
-        ]
-        _ = try await workload.kube.create(collection, split)
+        var metadata = ObjectMeta(name: apex, namespace: workload.namespace)
+        metadata.ownerReferences = [workload.ownerReference]
+        let split = TrafficSplit(
+            metadata: metadata,
+            spec: TrafficSplitSpec(
+                service: workload.canary.spec.service?.hosts?.first ?? apex,
+                backends: backends(primary: 100, canary: 0)
+            ),
+            version: version
+        )
+        _ = try await workload.kube.create(split, version: version)
         return ReconciledRoutes(routes: Routes(primary: 100, canary: 0))
     }
 
     /// The weights of the two backends, each clamped to -1…101 (so out-of-range values stay detectably invalid);
     /// a missing or unreadable backend weight reads -1.
-    static func read(_ split: JSONValue, apex: String) -> Routes {
+    static func read(_ split: TrafficSplit, apex: String) -> Routes {
         var primary = -1
         var canary = -1
-        for backend in split["spec", "backends"]?.arrayValue ?? [] {
-            let value = clampedWeight(backend["weight"]) ?? -1
-            if backend["service"]?.stringValue == "\(apex)-canary" { canary = value }
-            if backend["service"]?.stringValue == "\(apex)-primary" { primary = value }
+        for backend in split.spec?.backends ?? [] {
+            let value = clampedWeight(backend.weight) ?? -1
+            if backend.service == "\(apex)-canary" { canary = value }
+            if backend.service == "\(apex)-primary" { primary = value }
         }
         return Routes(primary: primary, canary: canary)
     }
 
-    static func repairMessage(_ object: JSONValue, restored: Routes) -> String {
-        let written = (object["spec", "backends"]?.arrayValue ?? []).map {
-            "\($0["service"]?.stringValue ?? "?")=\(($0["weight"] ?? .null).serialized().prefix(40))"
+    static func repairMessage(_ split: TrafficSplit, restored: Routes) -> String {
+        let written = (split.spec?.backends ?? []).map {
+            "\($0.service ?? "?")=\(($0.weight?.raw ?? .null).serialized().prefix(40))"
         }.joined(separator: ", ")
         return "TrafficSplit weights [\(written)] are not weights a release writes; "
             + "restored to primary \(restored.primary) canary \(restored.canary)"
     }
 
     func setRoutes(primary: Int, canary: Int, mirrored: Bool) async throws {
-        _ = try await workload.kube.mergePatch(path, ["spec": ["backends": backends(primary: primary, canary: canary)]])
+        try await workload.kube.mergePatch(
+            TrafficSplit.self,
+            workload.namespace,
+            workload.apexName,
+            ["spec": ["backends": try backendsJSON(primary: primary, canary: canary)]],
+            version: version
+        )
     }
 }
 
@@ -177,15 +174,6 @@ struct HTTPRouteRouter: Router {
     let workload: Workload
     let version: String
 
-    var collection: String {
-        APIPath.collection(
-            group: "gateway.networking.k8s.io",
-            version: version,
-            plural: "httproutes",
-            namespace: workload.namespace
-        )
-    }
-    var path: String { "\(collection)/\(APIPath.segment(workload.apexName))" }
     var primaryService: String { "\(workload.apexName)-primary" }
     var canaryService: String { "\(workload.apexName)-canary" }
     var port: JSONValue { .int(Int64(workload.canary.spec.service?.port ?? 80)) }
@@ -296,8 +284,9 @@ struct HTTPRouteRouter: Router {
     }
 
     func reconcile() async throws -> ReconciledRoutes {
-        if let existing = try await workload.kube.get(path) {
-            try workload.requireOwned(existing, kind: "HTTPRoute", name: workload.apexName)
+        let apex = workload.apexName
+        if let existing = try await workload.kube.get(HTTPRoute.self, workload.namespace, apex, version: version) {
+            try workload.requireOwned(existing.metadata, kind: "HTTPRoute", name: apex)
             let read = Self.read(existing, primary: primaryService, canary: canaryService)
             var current = read
             var repaired: String?
@@ -311,20 +300,20 @@ struct HTTPRouteRouter: Router {
             let desired = spec(current)
             // The API server adds defaults (parentRefs' group and kind, for one): compare only what we write, plus
             // the members we own and left out, which must be absent.
-            if !Self.comparable(desired).isContained(in: existing["spec"] ?? .null) {
+            let live = try JSONValueEncoder().encode(existing.spec ?? HTTPRouteSpec())
+            if !Self.comparable(desired).isContained(in: live) {
                 try await write(desired)
             }
             return ReconciledRoutes(routes: current, repaired: repaired)
         }
-        let route: JSONValue = [
-            "apiVersion": .string("gateway.networking.k8s.io/\(version)"), "kind": "HTTPRoute",
-            "metadata": [
-                "name": .string(workload.apexName), "namespace": .string(workload.namespace),
-                "ownerReferences": [workload.ownerReference],
-            ],
-            "spec": spec(Routes(primary: 100, canary: 0)),
-        ]
-        _ = try await workload.kube.create(collection, route)
+        var metadata = ObjectMeta(name: apex, namespace: workload.namespace)
+        metadata.ownerReferences = [workload.ownerReference]
+        let route = HTTPRoute(
+            metadata: metadata,
+            spec: try JSONValueDecoder().decode(HTTPRouteSpec.self, from: spec(Routes(primary: 100, canary: 0))),
+            version: version
+        )
+        _ = try await workload.kube.create(route, version: version)
         return ReconciledRoutes(routes: Routes(primary: 100, canary: 0))
     }
 
@@ -354,19 +343,19 @@ struct HTTPRouteRouter: Router {
 
     /// Routes of an HTTPRoute: the weights of the rule with both backends, and whether a rule mirrors to the
     /// canary.
-    static func read(_ route: JSONValue, primary: String, canary: String) -> Routes {
+    static func read(_ route: HTTPRoute, primary: String, canary: String) -> Routes {
         var routes = Routes(primary: 100, canary: 0)
-        for rule in route["spec", "rules"]?.arrayValue ?? [] {
-            let backends = rule["backendRefs"]?.arrayValue ?? []
+        for rule in route.spec?.rules ?? [] {
+            let backends = rule.backendRefs ?? []
             if backends.count == 2 {
                 for backend in backends {
                     // Gateway API's default weight is 1; anything unreadable is -1, i.e. invalid.
-                    let weight = backend["weight"] == nil ? 1 : clampedWeight(backend["weight"]) ?? -1
-                    if backend["name"]?.stringValue == primary { routes.primary = weight }
-                    if backend["name"]?.stringValue == canary { routes.canary = weight }
+                    let weight = backend.weight == nil ? 1 : clampedWeight(backend.weight) ?? -1
+                    if backend.name == primary { routes.primary = weight }
+                    if backend.name == canary { routes.canary = weight }
                 }
             }
-            for filter in rule["filters"]?.arrayValue ?? []
+            for filter in rule.filters ?? []
             where filter["type"] == "RequestMirror"
                 && filter["requestMirror", "backendRef", "name"]?.stringValue == canary
             {
@@ -384,7 +373,13 @@ struct HTTPRouteRouter: Router {
     func write(_ desired: JSONValue) async throws {
         var spec = desired.objectValue ?? [:]
         if spec["hostnames"] == nil { spec["hostnames"] = .null }
-        _ = try await workload.kube.mergePatch(path, ["spec": .object(spec)])
+        try await workload.kube.mergePatch(
+            HTTPRoute.self,
+            workload.namespace,
+            workload.apexName,
+            ["spec": .object(spec)],
+            version: version
+        )
     }
 }
 

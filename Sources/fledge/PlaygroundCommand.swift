@@ -295,7 +295,8 @@ final class Playground: Sendable {
                         factory: PrometheusMetricsFactory(registry: playground.webhookServer.metrics.registry),
                         version: Fledge.version
                     ),
-                    logger: playground.logger
+                    logger: playground.logger,
+                    cache: ClusterCache(client: client, logger: playground.logger)
                 ),
                 client: client,
                 hints: playground.hints,

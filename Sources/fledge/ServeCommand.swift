@@ -1,4 +1,5 @@
 import Admission
+import AdmissionCluster
 import ArgumentParser
 import AsyncHTTPClient
 import CanaryModel
@@ -119,17 +120,29 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Flag(
         help: """
-            Refuse every MetricTemplate and AlertProvider reference to another namespace (as Flagger's flag does).             Without it, such a reference works only when the referenced object opts in with the annotation             fledge.dev/cross-namespace-refs.
+            Refuse every MetricTemplate and AlertProvider reference to another namespace (as Flagger's flag does). \
+            Without it, such a reference works only when the referenced object opts in with the annotation \
+            fledge.dev/cross-namespace-refs.
             """
     )
     var noCrossNamespaceRefs = false
 
     @Flag(
         help: """
-            Show the text of webhook and Prometheus answers in Events and status messages. Off by default: anyone who             can write a Canary could point a webhook at an internal service and read its answer back. Answers always             go to the debug log.
+            Show the text of webhook and Prometheus answers in Events and status messages. Off by default: anyone who \
+            can write a Canary could point a webhook at an internal service and read its answer back. Answers always \
+            go to the debug log.
             """
     )
     var showAnswersInEvents = false
+
+    @Flag(
+        help: """
+            List and watch Secrets (keeping only checksums) so a tick with nothing to do reads none. Needs RBAC to \
+            list and watch Secrets; off by default, when tracked Secrets are read by name at each tick.
+            """
+    )
+    var watchSecrets = false
 
     @Option(help: "Longest one analysis tick may run, as a Go duration, before it is cancelled.")
     var tickTimeout = "20m"
@@ -276,7 +289,8 @@ struct ServeCommand: AsyncParsableCommand {
                         crossNamespaceRefs: !noCrossNamespaceRefs,
                         answersInEvents: showAnswersInEvents,
                         tickTimeout: .nanoseconds(GoDuration(tickTimeout)?.nanoseconds ?? 1_200_000_000_000),
-                        loadTester: try loadTesterCredentials()
+                        loadTester: try loadTesterCredentials(),
+                        watchSecrets: watchSecrets
                     ),
                     http: http,
                     clock: ScaledClock(speed: speed),
@@ -285,7 +299,8 @@ struct ServeCommand: AsyncParsableCommand {
                         version: Fledge.version,
                         meshProvider: defaultProvider
                     ),
-                    logger: logger
+                    logger: logger,
+                    cache: ClusterCache(client: client, logger: logger)
                 ),
                 client: client,
                 hints: hints,

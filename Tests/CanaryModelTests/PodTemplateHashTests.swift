@@ -1,5 +1,6 @@
 import CanaryModel
 import JSONValue
+import KubeModels
 import Testing
 
 @Suite("Pod template hash")
@@ -79,5 +80,38 @@ struct PodTemplateHashTests {
         #expect(PodTemplateHash.ofWorkload(deployment) == PodTemplateHash.compute(template))
         #expect(PodTemplateHash.ofWorkload(scaled) == PodTemplateHash.ofWorkload(deployment))
         #expect(PodTemplateHash.ofWorkload(["spec": ["replicas": 1]]) == nil)
+    }
+}
+
+@Suite("Typed template hash")
+struct TypedTemplateHashTests {
+    @Test("a typed Deployment's template hashes as its JSON does, explicit nulls and unknown members included")
+    func typedEqualsJSON() throws {
+        let json: JSONValue = [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "podinfo", "namespace": "prod"],
+            "spec": [
+                "replicas": 2,
+                "selector": ["matchLabels": ["app": "podinfo"]],
+                "template": [
+                    "metadata": ["creationTimestamp": .null, "labels": ["app": "podinfo"]],
+                    "spec": [
+                        "containers": [
+                            [
+                                "name": "podinfod", "image": "ghcr.io/stefanprodan/podinfo:6.0.1",
+                                "ports": [["name": "http", "containerPort": 9898, "protocol": "TCP"]],
+                                "resources": [:], "env": [["name": "A", "value": "b"]],
+                                "envFrom": [["configMapRef": ["name": "cfg"]]],
+                            ]
+                        ],
+                        "volumes": [["name": "v", "configMap": ["name": "cfg", "defaultMode": 420]]],
+                        "terminationGracePeriodSeconds": 30,
+                    ],
+                ],
+            ],
+        ]
+        let typed = try JSONValueDecoder().decode(Deployment.self, from: json)
+        #expect(PodTemplateHash.of(typed) == PodTemplateHash.ofWorkload(json))
+        let encoded = try JSONValueEncoder().encode(typed)
+        #expect(encoded == json, "\(encoded.serialized())")
     }
 }

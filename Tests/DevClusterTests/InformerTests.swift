@@ -1,3 +1,4 @@
+import CanaryModel
 import DevCluster
 import DevClusterTestSupport
 import Foundation
@@ -22,7 +23,7 @@ struct InformerTests {
             )
             var logger = Logger(label: "informer")
             logger.logLevel = .error
-            let informer = Informer(client: fixture.client, path: "/apis/flagger.app/v1beta1/canaries", logger: logger)
+            let informer = Informer<Canary>(client: fixture.client, logger: logger)
             let changes = informer.changes()
             let group = ServiceGroup(configuration: .init(services: [informer], logger: logger))
             let task = Task { try await group.run() }
@@ -41,12 +42,12 @@ struct InformerTests {
                 type: .merge
             )
             let updated = await iterator.next()
-            #expect(updated?.object["spec", "analysis", "threshold"] == 7)
+            #expect(updated?.object?.spec.analysis?.threshold == 7)
             try await fixture.client.delete("/apis/flagger.app/v1beta1/namespaces/test/canaries/podinfo")
             let deleted = await iterator.next()
             #expect(deleted?.kind == .delete)
             #expect(informer.objects.count == 1)
-            #expect(informer.get(namespace: "prod", name: "podinfo")?["spec", "analysis", "threshold"] == 7)
+            #expect(informer.get(namespace: "prod", name: "podinfo")?.spec.analysis?.threshold == 7)
             #expect(informer.listCount == 1)
             await group.triggerGracefulShutdown()
             try await task.value

@@ -17,7 +17,7 @@ struct QuietWatchTests {
             logger.logLevel = .error
             // A request timeout far shorter than the watch: any read timeout on the watch would fire first.
             let client = try KubeClient(
-                config: fixture.client.config,
+                config: try #require(fixture.client.config),
                 requestTimeout: .milliseconds(200),
                 logger: logger
             )

@@ -1,3 +1,5 @@
+import AdmissionCluster
+import CanaryModel
 import CertificateKit
 import Foundation
 import Hummingbird
@@ -54,11 +56,11 @@ final class FakeAPIServer: Sendable {
             if page == nil {
                 return Self.json([
                     "kind": "CanaryList", "metadata": ["continue": "page-2"],
-                    "items": [["metadata": ["name": "a"]], ["metadata": ["name": "b"]]],
+                    "items": [Self.canary("a"), Self.canary("b")],
                 ])
             }
             #expect(page == "page-2")
-            return Self.json(["kind": "CanaryList", "metadata": [:], "items": [["metadata": ["name": "c"]]]])
+            return Self.json(["kind": "CanaryList", "metadata": [:], "items": [Self.canary("c")]])
         }
         router.get("/apis/apps/v1/namespaces/prod/deployments/{name}") { _, context in
             let name = context.parameters.get("name") ?? ""
@@ -200,6 +202,11 @@ final class FakeAPIServer: Sendable {
                 try await writer.finish(nil)
             }
         )
+    }
+
+    /// A minimal Canary named `name` targeting the Deployment of the same name.
+    static func canary(_ name: String) -> JSONValue {
+        ["metadata": ["name": .string(name)], "spec": ["targetRef": ["kind": "Deployment", "name": .string(name)]]]
     }
 
     static func json(_ value: JSONValue) -> Response {

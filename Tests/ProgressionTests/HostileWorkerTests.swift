@@ -84,7 +84,7 @@ struct HostileWorkerTests {
     }
 
     @Test("worker readers answer hostile TrafficSplits, HTTPRoutes and Deployments without trapping (fuzz)")
-    func fuzzReaders() {
+    func fuzzReaders() throws {
         var random = SplitMix(seed: 0x5EED)
         let hostileNumbers: [JSONValue] = [
             .int(.min), .int(.max), .int(-1), .int(101), .int(0), .int(50), .double(.infinity), .double(-.infinity),
@@ -94,18 +94,24 @@ struct HostileWorkerTests {
         ]
         func number() -> JSONValue { hostileNumbers[Int(random.next() % UInt64(hostileNumbers.count))] }
         var cases = 0
+        var decoded = 0
         for _ in 0..<20_000 {
             let split: JSONValue = [
+                "metadata": ["name": "podinfo"],
                 "spec": [
                     "backends": [
                         ["service": "podinfo-canary", "weight": number()],
                         ["service": "podinfo-primary", "weight": number()],
                     ]
-                ]
+                ],
             ]
-            let read = TrafficSplitRouter.read(split, apex: "podinfo")
+            let read = TrafficSplitRouter.read(
+                try JSONValueDecoder().decode(TrafficSplit.self, from: split),
+                apex: "podinfo"
+            )
             if read.isValid { #expect(read.primary + read.canary == 100) }
             let route: JSONValue = [
+                "metadata": ["name": "podinfo"],
                 "spec": [
                     "rules": [
                         [
@@ -115,22 +121,31 @@ struct HostileWorkerTests {
                             ]
                         ]
                     ]
-                ]
+                ],
             ]
-            let routes = HTTPRouteRouter.read(route, primary: "podinfo-primary", canary: "podinfo-canary")
+            let routes = HTTPRouteRouter.read(
+                try JSONValueDecoder().decode(HTTPRoute.self, from: route),
+                primary: "podinfo-primary",
+                canary: "podinfo-canary"
+            )
             #expect((-1...101).contains(routes.primary) && (-1...101).contains(routes.canary))
             let deployment: JSONValue = [
-                "metadata": ["generation": number()],
+                "metadata": ["name": "podinfo", "generation": number()],
                 "spec": ["replicas": number()],
                 "status": [
                     "observedGeneration": number(), "replicas": number(), "updatedReplicas": number(),
                     "availableReplicas": number(),
                 ],
             ]
-            _ = ReleaseRules.deploymentReadiness(deployment, threshold: Int(truncatingIfNeeded: random.next()))
+            // Counts are int32 in the model: a value the model cannot read is a decoding error, never a trap.
+            if let typed = try? JSONValueDecoder().decode(Deployment.self, from: deployment) {
+                _ = ReleaseRules.deploymentReadiness(typed, threshold: Int(truncatingIfNeeded: random.next()))
+                decoded += 1
+            }
             cases += 1
         }
         #expect(cases == 20_000)
+        #expect(decoded > 0, "some hostile Deployments decode and reach the readiness rule")
     }
 
     @Test("objects named like the release's but not created by it are never adopted; an event says why")

@@ -132,8 +132,10 @@ final class ReleaseHarness: Sendable {
         faults: (@Sendable (APIRequest) -> APIError?)? = nil,
         metrics: ProgressionMetrics = ProgressionMetrics(factory: NOOPMetricsHandler.instance)
     ) async throws {
+        // In process: the worker's requests reach the embedded API server without a socket or TLS.
         cluster = try await ClusterFixture(
-            configuration: DevClusterConfiguration(speed: 100, rolloutDelay: .seconds(1), faults: faults)
+            configuration: DevClusterConfiguration(speed: 100, rolloutDelay: .seconds(1), faults: faults),
+            inProcess: true
         )
         receiver = try await Receiver()
         http = HTTPClient(eventLoopGroupProvider: .singleton)

@@ -1,5 +1,6 @@
 import CanaryModel
 import JSONValue
+import KubeModels
 import Progression
 import Testing
 
@@ -41,8 +42,9 @@ struct ReleaseRulesTests {
             (deployment(), 100, "READY"),
         ]
     )
-    func readiness(deployment: JSONValue, threshold: Int, expected: String) {
-        switch ReleaseRules.deploymentReadiness(deployment, threshold: threshold) {
+    func readiness(deployment: JSONValue, threshold: Int, expected: String) throws {
+        let typed = try JSONValueDecoder().decode(Deployment.self, from: deployment)
+        switch ReleaseRules.deploymentReadiness(typed, threshold: threshold) {
         case .ready: #expect(expected == "READY")
         case .failed: #expect(expected == "FAILED")
         case .waiting(let why): #expect(why.hasSuffix(expected), "\(why)")

@@ -105,8 +105,15 @@ struct WorkerTests {
         return ReleaseHint(namespace: namespace, name: "podinfo", canaries: ["podinfo"], templateHash: hash)
     }
 
+    /// Waits until the worker listens for hints: one published before would be dropped, as in production.
+    func waitForSubscriber(_ hints: ReleaseHints) async throws {
+        for _ in 0..<600 where hints.subscriberCount == 0 { try await Task.sleep(for: .milliseconds(50)) }
+        try #require(hints.subscriberCount > 0, "the worker subscribed to hints")
+    }
+
+    /// Waits for `phase` up to 30 s: half the 1m interval, so only a hint can reach it, with room for a busy host.
     func wait(_ harness: ReleaseHarness, for phase: String) async throws -> Bool {
-        for _ in 0..<100 {
+        for _ in 0..<600 {
             if try await harness.phase() == phase { return true }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -124,6 +131,7 @@ struct WorkerTests {
                 configuration: .init(services: [realTimeWorker(harness, hints: hints)], logger: harness.logger)
             )
             let task = Task { try await group.run() }
+            try await waitForSubscriber(hints)
             let image = "ghcr.io/stefanprodan/podinfo:6.0.1"
             // Another namespace's hint is outside the worker's scope and changes nothing.
             hints.publish(try await hint(harness, image: image, namespace: "other"))
@@ -156,7 +164,7 @@ struct WorkerTests {
                 )
             )
             let task = Task { try await group.run() }
-            try await Task.sleep(for: .milliseconds(300))
+            try await waitForSubscriber(otherReplica)
             let image = "ghcr.io/stefanprodan/podinfo:6.0.1"
             let published = try await hint(harness, image: image)
             otherReplica.publish(published)
@@ -179,6 +187,19 @@ struct WorkerTests {
         func sleep(for duration: Duration) async throws {}
     }
 
+    @Test("a hint published before the worker listens is not remembered, so its next publication arrives")
+    func hintBeforeSubscriber() async throws {
+        let hints = ReleaseHints()
+        let hint = ReleaseHint(namespace: "prod", name: "podinfo", canaries: ["podinfo"], templateHash: "00ff")
+        hints.publish(hint)
+        #expect(hints.publishedCount == 0)
+        let stream = hints.subscribe()
+        hints.publish(hint)
+        var iterator = stream.makeAsyncIterator()
+        #expect(await iterator.next() == hint)
+        #expect(hints.publishedCount == 1 && hints.droppedCount == 0)
+    }
+
     @Test("a forged Deployment review costs at most 8 reads on the leader, and its replays cost nothing")
     func forgedHints() async throws {
         // The finding: one forged review made every replica read the Deployment ~80 times (every 25 ms for 2 s),
@@ -190,9 +211,11 @@ struct WorkerTests {
             canaries: ["podinfo"],
             templateHash: "0123456789abcdef"
         )
+        let listening = hints.subscribe()
         for _ in 0..<100 { hints.publish(forged) }
         #expect(hints.publishedCount == 1)
         #expect(hints.droppedCount == 99)
+        _ = listening
 
         let following = Coalescer<ReleaseHint>(limit: 64)
         var started = 0

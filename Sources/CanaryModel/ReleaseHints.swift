@@ -48,6 +48,8 @@ public final class ReleaseHints: Sendable {
     public func publish(_ hint: ReleaseHint) {
         let key = "\(hint.namespace)/\(hint.name)/\(hint.templateHash)"
         let continuations: [AsyncStream<ReleaseHint>.Continuation]? = state.withLock { state in
+            // With no consumer the hint is dropped unremembered, so the same hint published later still arrives.
+            guard !state.continuations.isEmpty else { return nil }
             guard state.recent.insert(key).inserted else {
                 state.dropped += 1
                 return nil
@@ -65,6 +67,9 @@ public final class ReleaseHints: Sendable {
         }
         for continuation in continuations ?? [] { continuation.yield(hint) }
     }
+
+    /// How many consumers are subscribed now.
+    public var subscriberCount: Int { state.withLock { $0.continuations.count } }
 
     /// How many hints have been published since start.
     public var publishedCount: Int { state.withLock { $0.published } }
