@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "LoadTester", targets: ["LoadTester"]),
         .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "CertificateKit", targets: ["CertificateKit"]),
+        .library(name: "Dashboard", targets: ["Dashboard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -161,6 +162,23 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .target(
+            name: "Dashboard",
+            dependencies: [
+                "CanaryModel", "JSONValue", "KubeClient", "KubeModels", "Progression",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [
+                .embedInCode("Assets/index.html"), .embedInCode("Assets/app.js"), .embedInCode("Assets/app.css"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
             name: "DevClusterTestSupport",
             dependencies: [
                 "DevCluster", "CanaryModel", "CertificateKit", "JSONValue", "KubeClient", "KubeModels",
@@ -182,8 +200,8 @@ let package = Package(
             name: "fledge",
             dependencies: [
                 "AdmissionCluster",
-                "Admission", "CanaryModel", "CertificateKit", "DevCluster", "JSONValue", "KubeClient", "KubeModels",
-                "LoadTester", "Progression", "ServerGuards", "WebhookServer",
+                "Admission", "CanaryModel", "CertificateKit", "Dashboard", "DevCluster", "JSONValue", "KubeClient",
+                "KubeModels", "LoadTester", "Progression", "ServerGuards", "WebhookServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -280,6 +298,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: [
+                "Dashboard", "CanaryModel", "JSONValue", "Progression",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming
         ),

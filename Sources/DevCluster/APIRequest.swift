@@ -83,6 +83,7 @@ enum APITarget: Equatable {
     case openAPIV3Root
     case openAPIV3(group: String, version: String)
     case openAPIV2
+    case metrics
     case resource(ResourcePath)
 }
 
@@ -101,6 +102,7 @@ struct ResourcePath: Equatable {
         guard let first = parts.first else { return nil }
         switch first {
         case "version": return parts.count == 1 ? .version : nil
+        case "metrics": return parts.count == 1 ? .metrics : nil
         case "healthz", "readyz", "livez": return .health(first)
         case "openapi":
             if parts.count == 2, parts[1] == "v2" { return .openAPIV2 }

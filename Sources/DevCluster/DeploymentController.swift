@@ -135,6 +135,7 @@ public final class DeploymentController: Service, Sendable {
         if available < replicas { status["unavailableReplicas"] = .int(replicas - available) }
         if available == 0 { status["readyReplicas"] = nil; status["availableReplicas"] = nil }
         let newStatus = JSONValue.object(status)
+        syncPods(deployment, replicas: replicas, ready: available)
         if Self.sameStatus(previous, newStatus) { return followUp }
         _ = try? cluster.store.update(key, expected: deployment["metadata", "resourceVersion"]?.stringValue) {
             object,

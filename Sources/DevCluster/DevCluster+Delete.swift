@@ -22,7 +22,8 @@ extension DevCluster {
         guard path.subresource == nil else { throw APIError.methodNotAllowed }
         let options = try deleteOptions(request)
         let key = key(type, namespace: path.namespace, name: name)
-        guard let current = store.get(key) else { throw APIError.notFound(type, name) }
+        guard let stored = store.get(key) else { throw APIError.notFound(type, name) }
+        let current = served(stored, as: type)
         if let uid = options["preconditions", "uid"]?.stringValue, uid != current["metadata", "uid"]?.stringValue {
             throw APIError(
                 code: 409,
@@ -53,7 +54,7 @@ extension DevCluster {
             ?? (options["orphanDependents"]?.boolValue == true ? .orphan : .background)
         if dryRun { return deletedResponse(type, current) }
         let result = try deleteObject(type, key, policy: policy)
-        return deletedResponse(type, result)
+        return deletedResponse(type, served(result, as: type))
     }
 
     func deleteCollection(
@@ -70,9 +71,9 @@ extension DevCluster {
             guard let name = item["metadata", "name"]?.stringValue else { continue }
             let key = key(type, namespace: item["metadata", "namespace"]?.stringValue, name: name)
             if request.isDryRun {
-                deleted.append(item)
+                deleted.append(served(item, as: type))
             } else if let removed = try? deleteObject(type, key, policy: .background) {
-                deleted.append(removed)
+                deleted.append(served(removed, as: type))
             }
         }
         return .json(

@@ -5,7 +5,8 @@ import KubeModels
 extension DevCluster {
     func get(_ type: ResourceType, _ path: ResourcePath, name: String, _ request: APIRequest) throws -> APIResponse {
         let key = key(type, namespace: path.namespace, name: name)
-        guard let object = store.get(key) else { throw APIError.notFound(type, name) }
+        guard let stored = store.get(key) else { throw APIError.notFound(type, name) }
+        let object = served(stored, as: type)
         if path.subresource == "scale", let scale = type.scale { return .json(Self.scaleObject(object, scale)) }
         if request.wantsTable {
             let table = TableConvertor.table(
@@ -22,7 +23,7 @@ extension DevCluster {
     func list(_ type: ResourceType, _ path: ResourcePath, _ request: APIRequest) throws -> APIResponse {
         let filter = try selectorFilter(type, request)
         let (all, revision) = store.list(resource: Self.bucket(type), namespace: path.namespace)
-        var items = all.filter(filter)
+        var items = all.filter(filter).map { served($0, as: type) }
         var metadata: [String: JSONValue] = ["resourceVersion": .string(String(revision))]
         if let limit = request.query["limit"].flatMap(Int.init), limit > 0 {
             var start = 0

@@ -108,7 +108,7 @@ extension DevCluster {
         }
         let encode: @Sendable (StoreEvent, Bool) -> [UInt8] = { [weak self] event, first in
             guard let self else { return [] }
-            var object = event.object
+            var object = self.served(event.object, as: type)
             if event.kind == .bookmark {
                 var metadata: [String: JSONValue] = ["resourceVersion": .string(String(event.revision))]
                 if let annotations = event.object["metadata", "annotations"] { metadata["annotations"] = annotations }

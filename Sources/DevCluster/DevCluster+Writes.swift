@@ -85,13 +85,13 @@ extension DevCluster {
         let key = key(type, namespace: namespace, name: name)
         let stored: JSONValue
         do {
-            stored = try store.create(key) { _ in object }
+            stored = try store.create(key) { _ in storable(object, type) }
         } catch {
             throw APIError.alreadyExists(type, name)
         }
         counters.withLock { $0.writes += 1 }
         try afterWrite(type, stored)
-        return (stored, warnings)
+        return (served(stored, as: type), warnings)
     }
 
     static func randomSuffix() -> String {
@@ -275,7 +275,8 @@ extension DevCluster {
     ) async throws -> (JSONValue, [String]) {
         let key = key(type, namespace: path.namespace, name: name)
         for _ in 0..<16 {
-            guard let current = store.get(key) else { throw APIError.notFound(type, name) }
+            guard let stored = store.get(key) else { throw APIError.notFound(type, name) }
+            let current = served(stored, as: type)
             let currentVersion = current["metadata", "resourceVersion"]?.stringValue ?? ""
             var proposed = try compute(current)
             try checkKind(proposed, type)
@@ -310,9 +311,9 @@ extension DevCluster {
             )
             if request.isDryRun { return (proposed, warnings) }
             if Self.withoutVersion(proposed) == Self.withoutVersion(current) { return (current, warnings) }
-            let stored: JSONValue
+            let updated: JSONValue
             do {
-                stored = try store.update(key, expected: currentVersion) { _, _ in proposed }
+                updated = try store.update(key, expected: currentVersion) { _, _ in storable(proposed, type) }
             } catch StoreError.notFound {
                 throw APIError.notFound(type, name)
             } catch {
@@ -320,8 +321,8 @@ extension DevCluster {
                 continue
             }
             counters.withLock { $0.writes += 1 }
-            try afterWrite(type, stored)
-            return (finishDeletionIfDone(type, key, stored), warnings)
+            try afterWrite(type, updated)
+            return (served(finishDeletionIfDone(type, key, updated), as: type), warnings)
         }
         throw APIError.conflict(type, name)
     }

@@ -54,6 +54,8 @@ public final class DevCluster: Sendable {
     public let mesh: MeshSimulator
     let logger: Logger
     let counters = Mutex(Counters())
+    /// `apiserver_request_total`, by label set.
+    let requestCounts = Mutex([RequestMetricLabels: Int]())
 
     struct Counters {
         var nextUID: UInt64 = 0
@@ -93,8 +95,17 @@ public final class DevCluster: Sendable {
     }
 
     /// Answers one request.
+    ///
+    /// Every request is counted in `apiserver_request_total`, served on `GET /metrics` as kube-apiserver does.
     public func handle(_ request: APIRequest) async -> APIResponse {
-        guard let target = ResourcePath.parse(request.path) else { return .error(.notFoundPath) }
+        let target = ResourcePath.parse(request.path)
+        let response = await answer(target, request)
+        countRequest(target, request, code: response.status)
+        return response
+    }
+
+    func answer(_ target: APITarget?, _ request: APIRequest) async -> APIResponse {
+        guard let target else { return .error(.notFoundPath) }
         if let fault = configuration.faults?(request) {
             var response = APIResponse.error(fault)
             if let retry = fault.status.details?.retryAfterSeconds {
@@ -113,6 +124,7 @@ public final class DevCluster: Sendable {
             case .openAPIV3Root: return .json(openAPIRoot())
             case .openAPIV3(let group, let version): return try openAPIDocument(group: group, version: version)
             case .openAPIV2: throw APIError.notFoundPath
+            case .metrics: return try metricsResponse(request)
             case .resource(let path): return try await resource(path, request)
             }
         } catch let error as APIError {
@@ -134,6 +146,9 @@ public final class DevCluster: Sendable {
         if type.namespaced == false, path.namespace != nil { throw APIError.notFoundPath }
         var path = path
         if !type.namespaced { path.namespace = nil }
+        if path.subresource == "log", type.group.isEmpty, type.resource == "pods", let name = path.name {
+            return try podLog(path, name: name, request)
+        }
         if let subresource = path.subresource {
             guard path.name != nil,
                 (subresource == "status" && type.hasStatus) || (subresource == "scale" && type.scale != nil)
@@ -192,6 +207,21 @@ public final class DevCluster: Sendable {
         object.setMember(["metadata", "creationTimestamp"], .string(Self.timestamp()))
         object.setMember(["metadata", "generation"], .int(1))
         return object
+    }
+
+    /// A stored object as a client of `type`'s version sees it. Versions of a kind share storage and convert with
+    /// strategy `None`, as kube-apiserver does for CRDs without a conversion webhook: only `apiVersion` changes.
+    func served(_ object: JSONValue, as type: ResourceType) -> JSONValue {
+        guard object["kind"]?.stringValue == type.kind, object["apiVersion"]?.stringValue != type.apiVersion else {
+            return object
+        }
+        return Self.with(object, ["apiVersion"], .string(type.apiVersion))
+    }
+
+    /// An object about to be stored, in its kind's storage version.
+    func storable(_ object: JSONValue, _ type: ResourceType) -> JSONValue {
+        guard type.storageVersion != nil else { return object }
+        return Self.with(object, ["apiVersion"], .string(type.storageAPIVersion))
     }
 
     /// The object with the member at `path` removed or replaced.

@@ -281,7 +281,7 @@ public final class ObjectStore: Sendable {
     public var watchCount: Int { state.withLock { $0.watchers.count } }
 
     /// Ends every watch stream (shutdown).
-    func finishAll() {
+    public func finishAll() {
         let watchers = state.withLock { state in
             let all = state.watchers
             state.watchers = [:]

@@ -68,6 +68,8 @@ extension ResourceType {
         let names = spec["names"] ?? [:]
         let namespaced = spec["scope"]?.stringValue != "Cluster"
         var result: [ResourceType] = []
+        let storageVersion = (spec["versions"]?.arrayValue ?? []).first { $0["storage"]?.boolValue == true }?["name"]?
+            .stringValue
         for (index, version) in (spec["versions"]?.arrayValue ?? []).enumerated() {
             guard let name = version["name"]?.stringValue else {
                 throw CRDSchemaError(message: "spec.versions[\(index)].name: Required value")
@@ -106,7 +108,8 @@ extension ResourceType {
                     schema: schema,
                     openAPIV3: openAPI,
                     printerColumns: TableConvertor.printerColumns(fromCRDVersion: version),
-                    isCustom: true
+                    isCustom: true,
+                    storageVersion: storageVersion
                 )
             )
         }

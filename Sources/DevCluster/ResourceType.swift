@@ -25,6 +25,9 @@ public struct ResourceType: Sendable {
     public var printerColumns: [PrinterColumn]?
     /// Whether this type came from a CustomResourceDefinition.
     public var isCustom: Bool
+    /// The version objects of this kind are stored in (a CRD's `storage: true` version); nil when it is this one.
+    /// Versions convert with strategy `None`: only `apiVersion` changes.
+    public var storageVersion: String?
 
     public init(
         group: String,
@@ -40,7 +43,8 @@ public struct ResourceType: Sendable {
         schema: StructuralSchema? = nil,
         openAPIV3: JSONValue? = nil,
         printerColumns: [PrinterColumn]? = nil,
-        isCustom: Bool = false
+        isCustom: Bool = false,
+        storageVersion: String? = nil
     ) {
         self.group = group
         self.version = version
@@ -56,10 +60,16 @@ public struct ResourceType: Sendable {
         self.openAPIV3 = openAPIV3
         self.printerColumns = printerColumns
         self.isCustom = isCustom
+        self.storageVersion = storageVersion == version ? nil : storageVersion
     }
 
     /// `apps/v1`, or `v1` for the core group.
     public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+    /// The `apiVersion` stored objects of this kind carry.
+    public var storageAPIVersion: String {
+        let stored = storageVersion ?? version
+        return group.isEmpty ? stored : "\(group)/\(stored)"
+    }
     /// `deployments.apps`, or `namespaces` for the core group: how kube-apiserver names the resource in messages.
     public var qualifiedResource: String { group.isEmpty ? resource : "\(resource).\(group)" }
     /// `Deployment.apps`, as in 422 messages.

@@ -80,7 +80,7 @@ final class Recorder: Sendable {
             logger.info("\(message)", metadata: ["canary": "\(canary.qualifiedName)"])
         }
         let namespace = canary.metadata.namespace ?? "default"
-        let now = RFC3339.format(clock.now())
+        let now = RFC3339.format(clock.timestamp())
         let key = "\(namespace)/\(canary.metadata.name ?? "")/\(canary.metadata.uid ?? "")"
         let typed = "\(warning ? "Warning" : "Normal") \(message)"
         if let seen = recorded.withLock({ $0[key] }), seen.message == typed {
@@ -151,7 +151,7 @@ final class Recorder: Sendable {
                 hook: hook,
                 message: message,
                 eventType: warning ? "Warning" : "Normal",
-                now: clock.now()
+                now: clock.timestamp()
             )
             _ = await webhooks.call(hook, payload: payload)
         }

@@ -8,10 +8,23 @@ public protocol ReleaseClock: Sendable {
     func now() -> Date
     /// Sleeps for `duration` of this clock's time.
     func sleep(for duration: Duration) async throws
+    /// The time to write where people and other clients read it (status and event timestamps): the wall clock for a
+    /// sped-up clock, so `kubectl get` shows true ages. Defaults to ``now()``.
+    func timestamp() -> Date
+    /// How much of this clock's time has passed since `timestamp`, a value ``timestamp()`` returned (deadlines such
+    /// as `progressDeadlineSeconds` run on this). Defaults to `now()` minus `timestamp`.
+    func elapsed(since timestamp: Date) -> TimeInterval
+}
+
+extension ReleaseClock {
+    public func timestamp() -> Date { now() }
+    public func elapsed(since timestamp: Date) -> TimeInterval { now().timeIntervalSince(timestamp) }
 }
 
 /// Real time sped up `speed` times: a 10 s interval passes in 10/speed seconds, and `now()` advances `speed` times
-/// faster than the wall clock from the moment the clock was made.
+/// faster than the wall clock from the moment the clock was made. Timestamps it hands out for writing
+/// (``timestamp()``) are the wall clock's, and ``elapsed(since:)`` measures from them in sped-up time, so deadlines
+/// keep pace with the sleeps while users never see times in the future.
 public struct ScaledClock: ReleaseClock {
     public let speed: Double
     let startDate: Date
@@ -31,6 +44,13 @@ public struct ScaledClock: ReleaseClock {
 
     public func sleep(for duration: Duration) async throws {
         try await Task.sleep(for: duration / speed)
+    }
+
+    public func timestamp() -> Date { Date() }
+
+    public func elapsed(since timestamp: Date) -> TimeInterval {
+        let seconds = Date().timeIntervalSince(timestamp) * speed
+        return seconds.isFinite ? seconds : 0
     }
 }
 

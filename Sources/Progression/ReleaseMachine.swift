@@ -38,14 +38,15 @@ struct ReleaseFacts: Sendable, Equatable {
 }
 
 extension ReleaseFacts {
-    /// The facts of `canary` (clamped for release) at time `now`.
+    /// The facts of `canary` (clamped for release); `elapsed` tells the release clock's seconds since a timestamp
+    /// the worker wrote (``ReleaseClock/elapsed(since:)``).
     init(
         canary: Canary,
         defaultProvider: String,
         action: ReleaseAction?,
         primary: Readiness,
         canaryReadiness: Readiness,
-        now: Date
+        elapsed: (Date) -> TimeInterval
     ) {
         self.canary = canary.qualifiedName
         target = canary.spec.targetRef.name
@@ -59,9 +60,7 @@ extension ReleaseFacts {
         self.action = action
         self.primary = primary
         self.canaryReadiness = canaryReadiness
-        secondsSinceTransition = canary.status?.lastTransitionTime.flatMap(RFC3339.parse).map {
-            now.timeIntervalSince($0)
-        }
+        secondsSinceTransition = canary.status?.lastTransitionTime.flatMap(RFC3339.parse).map(elapsed)
     }
 }
 

@@ -235,7 +235,7 @@ public final class Releaser: Sendable {
                     target,
                     threshold: analysis.canaryReadyThreshold ?? 100
                 ),
-                now: clock.now()
+                elapsed: clock.elapsed(since:)
             )
         )
         let objects = TickObjects(
@@ -500,7 +500,7 @@ public final class Releaser: Sendable {
         let patch = change.patch(
             current: canary.status,
             generation: canary.metadata.generation,
-            now: RFC3339.format(clock.now())
+            now: RFC3339.format(clock.timestamp())
         )
         let updated = try await kube.mergePatch(
             Canary.self,

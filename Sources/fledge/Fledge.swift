@@ -33,7 +33,8 @@ struct Fledge: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, DemoCommand.self, PlaygroundCommand.self, StatusCommand.self, PromoteCommand.self,
             AbortCommand.self,
-            RetryCommand.self, LoadTesterCommand.self, CertsCommand.self, ValidateCommand.self, CRDsCommand.self,
+            RetryCommand.self, DashboardCommand.self, LoadTesterCommand.self, CertsCommand.self, ValidateCommand.self,
+            CRDsCommand.self,
             VersionCommand.self,
         ]
     )

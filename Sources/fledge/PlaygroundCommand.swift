@@ -9,6 +9,8 @@ import JSONValue
 import KubeClient
 import LoadTester
 import Logging
+import NIOCore
+import NIOPosix
 import Progression
 import Prometheus
 import ServiceLifecycle
@@ -63,6 +65,9 @@ struct PlaygroundCommand: AsyncParsableCommand {
         if let warning = Self.exposureWarning(host: address.host) {
             FileHandle.standardError.write(Data((warning + "\n").utf8))
         }
+        if let problem = await Self.listenProblem(host: address.host, port: address.port) {
+            throw fail("fledge playground: \(problem)")
+        }
         let playground: Playground
         do {
             playground = try Playground(
@@ -76,6 +81,14 @@ struct PlaygroundCommand: AsyncParsableCommand {
         } catch {
             throw fail("fledge playground: \(error)")
         }
+        do {
+            try await start(playground, address)
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw fail("fledge playground: \(Self.inUse(address.host, address.port))")
+        }
+    }
+
+    func start(_ playground: Playground, _ address: ListenAddress) async throws {
         try await playground.run(kubeconfigPath: kubeconfigOut) { port, meshPort in
             let text =
                 """
@@ -101,6 +114,31 @@ struct PlaygroundCommand: AsyncParsableCommand {
 }
 
 extension PlaygroundCommand {
+    /// Why the API server could not listen on `host:port` (checked before anything starts, so the user reads one
+    /// line instead of the servers' shutdown noise); nil when it can, or when the port is 0.
+    static func listenProblem(host: String, port: Int) async -> String? {
+        guard port != 0 else { return nil }
+        do {
+            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: host, port: port).get()
+            try? await channel.close()
+            return nil
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            return inUse(host, port)
+        } catch let error as IOError where error.errnoCode == EACCES {
+            return "--listen-api \(host):\(port): permission denied (ports below 1024 need privileges); "
+                + "pick another port, or --listen-api \(host):0 for a free one"
+        } catch {
+            return nil
+        }
+    }
+
+    static func inUse(_ host: String, _ port: Int) -> String {
+        "--listen-api \(host):\(port): the address is already in use (another playground?); stop what listens "
+            + "there, or pick another port: --listen-api \(host):0 picks a free one and prints it"
+    }
+
     /// A warning when the embedded API server would listen beyond this machine: it authenticates nobody, so every
     /// client that reaches it is cluster admin. `nil` for loopback addresses.
     static func exposureWarning(host: String) -> String? {
@@ -309,7 +347,13 @@ final class Playground: Sendable {
                 group.addTask { try? await worker.run() }
             }
             try? await http.shutdown()
+            // The worker's informer left its watch open; ending the server's side of it lets the client close that
+            // TLS connection at once instead of waiting out its 5 s close_notify timeout (Ctrl-C took that long).
+            playground.cluster.store.finishAll()
             try? await client.shutdown()
+            // The webhook server stops next; the API server's idle connections to it would hold its TLS shutdown
+            // for 5 s (the demo's silence before its summary). A later admission call opens a new one.
+            await playground.cluster.shutdown()
         }
     }
 
@@ -333,22 +377,38 @@ final class Playground: Sendable {
     }
 
     /// The CRDs, Fledge's namespace and its webhook configurations, written through the API like `kubectl apply`.
+    ///
+    /// Webhook configurations that exist already (a playground restarted with `--data-dir`) are replaced: this run's
+    /// webhook server has a new CA, and the API server must trust it.
     func install() async throws {
-        func create(_ path: String, _ object: JSONValue) async throws {
-            let response = await cluster.handle(
+        func send(_ method: String, _ path: String, _ object: JSONValue?) async -> APIResponse {
+            await cluster.handle(
                 APIRequest(
-                    method: "POST",
+                    method: method,
                     path: path,
                     headers: ["content-type": "application/json"],
-                    body: object.serializedBytes()
+                    body: object?.serializedBytes() ?? []
                 )
             )
-            guard response.status == 201 || response.status == 409 else {
-                throw PlaygroundError(
-                    description:
-                        "installing \(path) failed: HTTP \(response.status) \(String(decoding: response.bytes, as: UTF8.self))"
-                )
-            }
+        }
+        func failure(_ path: String, _ response: APIResponse) -> PlaygroundError {
+            PlaygroundError(
+                description:
+                    "installing \(path) failed: HTTP \(response.status) \(String(decoding: response.bytes, as: UTF8.self))"
+            )
+        }
+        func create(_ path: String, _ object: JSONValue, replacing: Bool = false) async throws {
+            let response = await send("POST", path, object)
+            if response.status == 201 { return }
+            guard response.status == 409 else { throw failure(path, response) }
+            guard replacing, let name = object["metadata", "name"]?.stringValue else { return }
+            let current = await send("GET", "\(path)/\(name)", nil)
+            let version = try JSONValue(parsing: current.bytes)["metadata", "resourceVersion"]
+            guard current.status == 200, let version else { throw failure(path, current) }
+            var replacement = object
+            replacement.setMember(["metadata", "resourceVersion"], version)
+            let replaced = await send("PUT", "\(path)/\(name)", replacement)
+            guard replaced.status == 200 else { throw failure(path, replaced) }
         }
         for crd in CustomResourceDefinitions.playground {
             try await create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
@@ -373,7 +433,11 @@ final class Playground: Sendable {
                 )
             }
             let kind = object["kind"]?.stringValue == "MutatingWebhookConfiguration" ? "mutating" : "validating"
-            try await create("/apis/admissionregistration.k8s.io/v1/\(kind)webhookconfigurations", object)
+            try await create(
+                "/apis/admissionregistration.k8s.io/v1/\(kind)webhookconfigurations",
+                object,
+                replacing: true
+            )
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CanaryModel
+import Dashboard
 import Foundation
 import JSONValue
 import KubeClient
@@ -16,6 +17,12 @@ struct ClusterOptions: ParsableArguments {
     var kubeconfig: String?
 
     func connect() throws -> (KubeClient, String) {
+        try Self.connect(kubeconfig: kubeconfig, namespace: namespace)
+    }
+
+    /// A client with the user's configuration, and the namespace to use: `namespace`, else the context's, else
+    /// `default`.
+    static func connect(kubeconfig: String?, namespace: String?) throws -> (KubeClient, String) {
         // A user's own configuration wins over the pod's: $KUBECONFIG, then ~/.kube/config, then in-cluster.
         let environment = ProcessInfo.processInfo.environment
         var path = kubeconfig ?? environment["KUBECONFIG"]?.split(separator: ":").first.map(String.init)
@@ -30,28 +37,23 @@ struct ClusterOptions: ParsableArguments {
     }
 }
 
-/// `fledge promote|abort|retry NAME`: sets the annotation the progression worker obeys at its next tick.
+/// `fledge promote|abort|retry NAME`: reads the Canary, refuses an action its phase cannot take (with what to do
+/// instead), else sets the annotation the progression worker obeys at its next tick.
 struct ReleaseActionCommand {
     static func run(_ action: ReleaseAction, name: String, options: ClusterOptions) async throws {
         let (client, namespace) = try options.connect()
         defer { Task.detached { try? await client.shutdown() } }
-        let path = APIPath.object(
-            group: "flagger.app",
-            version: "v1beta1",
-            plural: "canaries",
-            namespace: namespace,
-            name: name
-        )
         do {
-            _ = try await client.patch(
-                path,
-                ["metadata": ["annotations": .object([ReleaseAction.annotation: .string(action.rawValue)])]],
-                type: .merge
+            let message = try await ReleaseSteering.request(
+                action,
+                namespace: namespace,
+                name: name,
+                cluster: KubeClientCluster(client: client)
             )
-        } catch let error as KubeAPIError {
+            print(message)
+        } catch {
             throw fail("fledge \(action.rawValue): \(error.message)")
         }
-        print("canary.flagger.app/\(name) \(action.rawValue) requested; the worker acts on it at its next tick")
     }
 }
 
@@ -93,8 +95,34 @@ struct StatusCommand: AsyncParsableCommand {
     @Argument(help: "One Canary (default: every Canary in the namespace).") var name: String?
     @OptionGroup var options: ClusterOptions
     @Flag(help: "Keep printing as the Canaries change.") var watch = false
+    @Flag(
+        help: """
+            Wait until the release of NAME ends, printing its progress. Exit status 0: promoted (or nothing to \
+            release); 1: failed or rolled back; 2: timeout or error.
+            """
+    )
+    var wait = false
+    @Option(help: "With --wait: give up after this long (a Go duration: 90s, 10m, 1h), with exit status 2.")
+    var timeout: String?
+
+    func validate() throws {
+        if wait, name == nil { throw ValidationError("--wait needs the Canary's name: fledge status NAME --wait") }
+        if wait, watch { throw ValidationError("--wait and --watch cannot be combined; --wait prints progress too") }
+        if timeout != nil, !wait { throw ValidationError("--timeout applies only with --wait") }
+        if let timeout, (GoDuration(timeout)?.nanoseconds ?? 0) <= 0 {
+            throw ValidationError("--timeout \(timeout) must be a positive Go duration such as 90s, 10m or 1h")
+        }
+    }
 
     func run() async throws {
+        if wait, let name {
+            let code = await StatusWait.run(
+                name: name,
+                options: options,
+                timeout: timeout.flatMap(GoDuration.init).map(\.duration)
+            )
+            throw ExitCode(code)
+        }
         let (client, namespace) = try options.connect()
         defer { Task.detached { try? await client.shutdown() } }
         let collection = APIPath.collection(

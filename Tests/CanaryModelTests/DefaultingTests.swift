@@ -372,7 +372,9 @@ struct DefaultingTests {
 
 /// Runs Python's `jsonpatch` (an independent RFC 6902 implementation) on files in a temporary directory.
 enum Python {
-    static let installHint = "python3 cannot import jsonpatch: run `pip install jsonpatch` (CI installs it)"
+    static let installHint =
+        "python3 cannot import jsonpatch, which checks our patches: install it with "
+        + "`apt-get install python3-jsonpatch` or `python3 -m pip install jsonpatch` (see the README's prerequisites)"
 
     struct Run {
         var status: Int32

@@ -110,7 +110,7 @@ struct HostileWorkerTests {
                 action: nil,
                 primary: .ready,
                 canaryReadiness: .ready,
-                now: Date()
+                elapsed: { _ in 30 }
             )
         )
         let plan = machine.plan(

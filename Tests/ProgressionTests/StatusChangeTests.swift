@@ -115,7 +115,7 @@ struct StatusChangeTests {
             action: .promote,
             primary: .ready,
             canaryReadiness: .ready,
-            now: now
+            elapsed: { now.timeIntervalSince($0) }
         )
         #expect(facts.canary == "podinfo.prod")
         #expect(facts.targetName == "podinfo.prod")

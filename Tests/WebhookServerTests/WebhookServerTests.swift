@@ -337,9 +337,16 @@ extension SecretVolume {
 
 /// Runs curl and returns its exit status and standard output.
 enum Curl {
+    static let path = "/usr/bin/curl"
+    static let install = "`apt-get install curl`"
+
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        try #require(
+            FileManager.default.isExecutableFile(atPath: path),
+            "curl is not installed at \(path): this test talks to the server with it. Install with \(install)"
+        )
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Testing
 
 /// Runs the built `fledge` executable, which sits beside the test bundle.
 struct Fledge {
@@ -96,5 +97,23 @@ struct Fledge {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
         }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Programs from the machine that a test needs, found the way the load tester finds them: on `PATH`.
+enum MachineTools {
+    /// Fails the test, naming what to install, when any of `names` is not on `PATH`; `purpose` says who runs them.
+    static func require(_ names: [String], for purpose: String) throws {
+        let searchPath = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        let missing = names.filter { name in
+            !searchPath.split(separator: ":").contains {
+                FileManager.default.isExecutableFile(atPath: "\($0)/\(name)")
+            }
+        }
+        let install = "`apt-get install \(missing.joined(separator: " "))` (see the README's prerequisites)"
+        try #require(
+            missing.isEmpty,
+            "\(missing.joined(separator: ", ")) not found on PATH: \(purpose). Install with \(install)"
+        )
     }
 }

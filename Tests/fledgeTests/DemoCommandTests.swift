@@ -5,6 +5,10 @@ import Testing
 struct DemoCommandTests {
     @Test("the tutorial plays out: invalid Canary refused, 3.1.1 promoted in 5 % steps, 3.1.2 rolled back, exit 0")
     func tutorial() async throws {
+        try MachineTools.require(
+            ["bash", "curl", "grep"],
+            for: "the demo's load tester runs the tutorial's acceptance test, bash -c \"curl … | grep token\""
+        )
         let result = try await Fledge.runOffPool(["demo", "--speed", "40", "--plain"])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let out = result.stdout

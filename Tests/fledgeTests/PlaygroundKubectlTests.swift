@@ -15,16 +15,19 @@ struct PlaygroundKubectlTests {
         let directory: String
         let kubeconfig: String
         let logs: Pipe
+        let port: Int
 
-        init(speed: Int = 20) async throws {
+        init(speed: Int = 20, arguments: [String] = []) async throws {
             directory = try Fledge.temporaryDirectory()
             kubeconfig = directory + "/kubeconfig"
+            port = Fledge.freePort()
             process = Process()
             process.executableURL = Fledge.executable
-            process.arguments = [
-                "playground", "--listen-api", "127.0.0.1:\(Fledge.freePort())", "--kubeconfig-out", kubeconfig,
-                "--speed", "\(speed)", "--log-level", "info",
-            ]
+            process.arguments =
+                [
+                    "playground", "--listen-api", "127.0.0.1:\(port)", "--kubeconfig-out", kubeconfig,
+                    "--speed", "\(speed)", "--log-level", "info",
+                ] + arguments
             logs = Pipe()
             process.standardError = logs
             process.standardOutput = FileHandle.nullDevice
@@ -85,12 +88,159 @@ struct PlaygroundKubectlTests {
         }
     }
 
+    @Test("a playground restarted on the same --data-dir admits Canaries; a busy port is named with the fix")
+    func restartAndBusyPort() async throws {
+        guard Self.kubectl != nil else {
+            print("SKIPPED: kubectl is not installed; the playground restart scenario did not run")
+            return
+        }
+        let data = try Fledge.temporaryDirectory()
+        let first = try await Session(arguments: ["--data-dir", data])
+        _ = try await first.kubectl("create", "namespace", "prod")
+        let workload = try await first.kubectl("apply", "-f", "manifests/examples/podinfo.yaml")
+        #expect(workload.out.contains("deployment.apps/podinfo created"), "\(workload.err)")
+
+        // A second playground on the same port: one line saying which address and how to pick another.
+        let busy = try await Fledge.runOffPool([
+            "playground", "--listen-api", "127.0.0.1:\(first.port)", "--kubeconfig-out", data + "/unused",
+        ])
+        #expect(busy.status == 1)
+        #expect(
+            busy.stderr.contains("--listen-api 127.0.0.1:\(first.port): the address is already in use"),
+            "\(busy.stderr)"
+        )
+        #expect(busy.stderr.contains("--listen-api 127.0.0.1:0 picks a free one"))
+        #expect(!busy.stderr.contains("CancellationError"), "\(busy.stderr)")
+        #expect(!busy.stderr.contains("errno"), "\(busy.stderr)")
+        _ = await first.stop()
+
+        // The restart has a new webhook CA; the stored webhook configurations must trust it.
+        let second = try await Session(arguments: ["--data-dir", data])
+        defer { second.process.terminate() }
+        let kept = try await second.kubectl("get", "deployment", "podinfo", "-n", "prod", "-o", "name")
+        #expect(kept.out.contains("deployment.apps/podinfo"), "\(kept.err)")
+        let canary = try await second.kubectl("apply", "-f", "manifests/examples/canary.yaml")
+        #expect(canary.out.contains("canary.flagger.app/podinfo created"), "\(canary.err)")
+    }
+
+    @Test("kubectl logs finds a Deployment's simulated pod and prints why it has no log, instead of hanging")
+    func logs() async throws {
+        guard Self.kubectl != nil else {
+            print("SKIPPED: kubectl is not installed; the kubectl logs scenario did not run")
+            return
+        }
+        let session = try await Session()
+        defer { session.process.terminate() }
+        _ = try await session.kubectl("create", "namespace", "prod")
+        let workload = try await session.kubectl("apply", "-f", "manifests/examples/podinfo.yaml")
+        #expect(workload.out.contains("deployment.apps/podinfo created"), "\(workload.err)")
+        let available = try await session.kubectl(
+            "wait",
+            "deployment/podinfo",
+            "--for=condition=Available",
+            "--timeout=30s",
+            "-n",
+            "prod"
+        )
+        #expect(available.status == 0, "\(available.err)")
+        let pods = try await session.kubectl("get", "pods", "-n", "prod", "-l", "app=podinfo")
+        #expect(pods.out.contains("Running"), "\(pods.out) \(pods.err)")
+        // Without pods kubectl waits its 20 s --pod-running-timeout and fails; 5 s makes that failure quick here.
+        let logs = try await session.kubectl("logs", "deploy/podinfo", "-n", "prod", "--pod-running-timeout=5s")
+        #expect(logs.status == 0, "\(logs.err)")
+        #expect(logs.out.contains("is simulated; container podinfod runs nowhere"), "\(logs.out)")
+        let missing = try await session.kubectl("logs", "podinfo-none", "-n", "prod")
+        #expect(missing.err.contains("pods \"podinfo-none\" not found"), "\(missing.err)")
+        let deleted = try await session.kubectl("delete", "deployment", "podinfo", "-n", "prod")
+        #expect(deleted.status == 0, "\(deleted.err)")
+        let gone = try await session.kubectl("get", "pods", "-n", "prod", "-o", "name")
+        #expect(gone.out.isEmpty, "the Deployment's pods go with it: \(gone.out)")
+    }
+
+    @Test("kubectl get --raw /metrics shows apiserver_request_total for the requests kubectl made")
+    func requestMetrics() async throws {
+        guard Self.kubectl != nil else {
+            print("SKIPPED: kubectl is not installed; the /metrics scenario did not run")
+            return
+        }
+        let session = try await Session()
+        defer { session.process.terminate() }
+        let namespaces = try await session.kubectl("get", "namespaces")
+        #expect(namespaces.status == 0, "\(namespaces.err)")
+        let metrics = try await session.kubectl("get", "--raw", "/metrics")
+        #expect(metrics.status == 0, "\(metrics.err)")
+        let lines = metrics.out.split(separator: "\n")
+        #expect(lines.contains("# TYPE apiserver_request_total counter"))
+        #expect(
+            lines.contains { $0.contains(#"resource="namespaces",scope="cluster",subresource="",verb="LIST""#) },
+            "\(metrics.out)"
+        )
+    }
+
+    @Test("kubectl patches a TrafficSplit written as v1alpha1 through its preferred version v1alpha3")
+    func trafficSplitPatch() async throws {
+        guard Self.kubectl != nil else {
+            print("SKIPPED: kubectl is not installed; the TrafficSplit patch scenario did not run")
+            return
+        }
+        let session = try await Session()
+        defer { session.process.terminate() }
+        let manifest = session.directory + "/trafficsplit.yaml"
+        try """
+        apiVersion: split.smi-spec.io/v1alpha1
+        kind: TrafficSplit
+        metadata: {name: podinfo, namespace: prod}
+        spec:
+          service: podinfo
+          backends: [{service: podinfo-primary, weight: 100}, {service: podinfo-canary, weight: 0}]
+        """.write(toFile: manifest, atomically: true, encoding: .utf8)
+        _ = try await session.kubectl("create", "namespace", "prod")
+        let created = try await session.kubectl("apply", "-f", manifest)
+        #expect(created.out.contains("trafficsplit.split.smi-spec.io/podinfo created"), "\(created.err)")
+        let patched = try await session.kubectl(
+            "-n",
+            "prod",
+            "patch",
+            "trafficsplit",
+            "podinfo",
+            "--type",
+            "merge",
+            "-p",
+            #"{"spec":{"backends":[{"service":"podinfo-primary","weight":90},{"service":"podinfo-canary","weight":10}]}}"#
+        )
+        #expect(patched.out.contains("trafficsplit.split.smi-spec.io/podinfo patched"), "\(patched.err)")
+        let served = try await session.kubectl(
+            "-n",
+            "prod",
+            "get",
+            "trafficsplit",
+            "podinfo",
+            "-o",
+            "jsonpath={.apiVersion} {.spec.backends[1].weight}"
+        )
+        #expect(served.out == "split.smi-spec.io/v1alpha3 10", "\(served.err)")
+        let old = try await session.kubectl(
+            "-n",
+            "prod",
+            "get",
+            "trafficsplits.v1alpha1.split.smi-spec.io",
+            "podinfo",
+            "-o",
+            "jsonpath={.apiVersion}"
+        )
+        #expect(old.out == "split.smi-spec.io/v1alpha1", "\(old.err)")
+    }
+
     @Test("the tutorial's first steps work with stock kubectl and no extra flags")
     func scenario() async throws {
         guard Self.kubectl != nil else {
             print("SKIPPED: kubectl is not installed; the playground kubectl scenario did not run")
             return
         }
+        try MachineTools.require(
+            ["bash", "curl", "grep"],
+            for: "the playground's load tester runs the tutorial's acceptance test, bash -c \"curl … | grep token\""
+        )
         let session = try await Session()
         var log = ""
         defer { if log.isEmpty { session.process.terminate() } }
@@ -231,15 +381,33 @@ struct PlaygroundKubectlTests {
             "jsonpath={.status.phase}"
         )
         #expect(phase.out == "Succeeded")
+        // --speed 20 compresses the release, not the clock users read: no event or status time lies in the future.
+        let ages = try await session.kubectl("get", "events,canaries", "-n", "prod")
+        #expect(ages.status == 0, "\(ages.err)")
+        #expect(!ages.out.contains("<invalid>"), "\(ages.out)")
 
         // fledge status shows the Canary's own last event (not the Deployment podinfo's, which shares its name).
         let status = try await Fledge.runOffPool(["status", "-n", "prod", "--kubeconfig", session.kubeconfig])
         #expect(status.status == 0, "\(status.stderr)")
         #expect(status.stdout.contains("Succeeded"), "\(status.stdout)")
         #expect(status.stdout.contains("Promotion completed!"), "\(status.stdout)")
-        // fledge retry on a Succeeded release: requested, then refused by the worker with the reason.
+        // fledge retry on a Succeeded release: refused by the CLI, which reads the phase first, with the reason.
         let retry = try await Fledge.runOffPool(["retry", "podinfo", "-n", "prod", "--kubeconfig", session.kubeconfig])
-        #expect(retry.stdout.contains("canary.flagger.app/podinfo retry requested"), "\(retry.stderr)")
+        #expect(retry.status == 1, "\(retry.stdout)")
+        #expect(
+            retry.stderr.contains("cannot be retried: only a Failed release can be retried (phase Succeeded)"),
+            "\(retry.stderr)"
+        )
+        // The annotation set another way (kubectl): refused by the worker with the same reason.
+        let annotate = try await session.kubectl(
+            "annotate",
+            "canary",
+            "podinfo",
+            "-n",
+            "prod",
+            "fledge.dev/action=retry"
+        )
+        #expect(annotate.status == 0, "\(annotate.err)")
         var refused = false
         for _ in 0..<100 where !refused {
             let events = try await session.events(selector: "involvedObject.kind=Canary")
