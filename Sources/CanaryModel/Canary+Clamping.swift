@@ -19,7 +19,8 @@ extension Canary {
         for member in [\CanarySpec.analysis, \CanarySpec.canaryAnalysis] {
             guard var analysis = canary.spec[keyPath: member] else { continue }
             analysis.iterations = clamp(analysis.iterations, counts)
-            analysis.threshold = clamp(analysis.threshold, counts)
+            // Flagger counts a threshold below 1 as 1: a release tolerates no failed check, not less than none.
+            analysis.threshold = clamp(analysis.threshold, 1...Self.countLimit)
             analysis.maxWeight = clamp(analysis.maxWeight, percent)
             analysis.stepWeight = clamp(analysis.stepWeight, percent)
             analysis.stepWeights = analysis.stepWeights?.map { min(max($0, 0), 100) }

@@ -337,4 +337,11 @@ public struct CanaryCondition: Codable, Sendable, Hashable, PreservesUnknownFiel
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case type, status, lastUpdateTime, lastTransitionTime, reason, message
     }
+
+    public init(type: String, status: String, message: String? = nil, lastTransitionTime: String? = nil) {
+        self.type = type
+        self.status = status
+        self.message = message
+        self.lastTransitionTime = lastTransitionTime
+    }
 }

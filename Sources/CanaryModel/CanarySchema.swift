@@ -238,13 +238,10 @@ public enum CanarySchema {
     )
 
     /// The webhook types Flagger calls, plus `""` (meaning `rollout`).
-    public static let webhookTypes = [
-        "", "confirm-rollout", "pre-rollout", "rollout", "confirm-promotion", "post-rollout", "event", "rollback",
-        "confirm-traffic-increase",
-    ]
+    public static let webhookTypes = [""] + WebhookType.allCases.map(\.rawValue)
 
     /// Alert severities, plus `""` (meaning `info`).
-    public static let alertSeverities = ["", "info", "warn", "error"]
+    public static let alertSeverities = [""] + AlertSeverity.allCases.map(\.rawValue)
 
     static let webhook = StructuralSchema.object(
         required: ["name", "url"],

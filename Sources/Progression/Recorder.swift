@@ -139,7 +139,7 @@ final class Recorder: Sendable {
 
     /// The Canary's `event` webhooks, for every event (repeats included, as Flagger sends them).
     func callEventHooks(_ canary: Canary, _ message: String, warning: Bool, namespace: String) async {
-        for hook in canary.spec.effectiveAnalysis?.webhooks ?? [] where hook.type == "event" {
+        for hook in canary.spec.effectiveAnalysis?.webhooks ?? [] where hook.webhookType == .event {
             let payload = WebhookCaller.eventPayload(
                 name: canary.metadata.name ?? "",
                 namespace: namespace,
@@ -184,9 +184,11 @@ final class Recorder: Sendable {
 
     /// Sends `message` to the Canary's alert providers whose severity admits it, with ``alertFields(_:)`` when
     /// `metadata` is set.
-    func alert(_ canary: Canary, _ message: String, severity: String, metadata: Bool = false) async {
+    func alert(_ canary: Canary, _ message: String, severity: AlertSeverity, metadata: Bool = false) async {
         for alert in canary.spec.effectiveAnalysis?.alerts ?? [] {
-            guard AlertSender.shouldSend(alertSeverity: alert.severity, eventSeverity: severity) else { continue }
+            guard AlertSender.shouldSend(alertSeverity: alert.severity, eventSeverity: severity.rawValue) else {
+                continue
+            }
             let namespace = alert.providerRef.namespace ?? canary.metadata.namespace ?? "default"
             do {
                 guard let provider = try await kube.get(AlertProvider.self, namespace, alert.providerRef.name) else {
@@ -228,7 +230,7 @@ final class Recorder: Sendable {
                     canary: canary.metadata.name ?? "",
                     namespace: canary.metadata.namespace ?? "default",
                     message: message,
-                    severity: severity,
+                    severity: severity.rawValue,
                     fields: metadata ? Self.alertFields(canary) : []
                 )
             } catch {

@@ -126,3 +126,13 @@ public enum ReleaseRules {
         return nil
     }
 }
+
+extension ReleaseRules {
+    /// The reason in a readiness, for messages.
+    public static func readinessText(_ readiness: Readiness) -> String {
+        switch readiness {
+        case .ready: return "ready"
+        case .waiting(let why), .failed(let why): return why
+        }
+    }
+}

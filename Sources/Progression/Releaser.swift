@@ -202,6 +202,9 @@ public final class Releaser: Sendable {
         )
     }
 
+    /// Reconciles what every tick reconciles (the action annotation, the finalizer, the services, the primary and
+    /// its HPA), then runs ``ReleaseMachine``: carries out its effects in order and answers its questions until
+    /// the tick is over.
     func advance(_ canary: Canary) async throws -> TickOutcome {
         var canary = canary
         let revertOnDeletion = canary.spec.revertOnDeletion == true
@@ -213,594 +216,106 @@ public final class Releaser: Sendable {
         }
         let workload = Workload(kube: kube, canary: canary)
         let analysis = canary.spec.effectiveAnalysis ?? CanaryAnalysis()
-        let skipAnalysis = canary.spec.skipAnalysis == true
         let target = try await workload.target()
         // The finalizer only once there is a target to revert to, so a Canary that never found one deletes at once.
         if revertOnDeletion { try await setFinalizer(canary, present: true) }
-        var phase = canary.status?.phase ?? .initializing
+        let initializing = (canary.status?.phase ?? .initializing) == .initializing
         // The apex service moves to the primary only once the primary is ready (initialisation); afterwards all
         // three are reconciled in one pass.
-        try await workload.reconcileServices(target, services: phase == .initializing ? [.canary, .primary] : .all)
+        try await workload.reconcileServices(target, services: initializing ? [.canary, .primary] : .all)
         let primary = try await workload.ensurePrimary(target)
         try await workload.reconcilePrimaryHPA()
-        let primaryReadiness = ReleaseRules.deploymentReadiness(
-            primary,
-            threshold: analysis.primaryReadyThreshold ?? 100
-        )
-        if phase == .initializing, !skipAnalysis, primaryReadiness != .ready {
-            await recorder.warning(
-                canary,
-                "\(workload.primaryName).\(workload.namespace) not ready: \(ReleaseRules.readinessText(primaryReadiness))"
-            )
-            return .idle
-        }
-        if phase == .initializing { try await workload.reconcileServices(target, services: [.apex]) }
-        let router = workload.router(defaultProvider: configuration.defaultProvider)
-        let reconciled = try await router.reconcile()
-        let routes = reconciled.routes
-        if let repaired = reconciled.repaired { await recorder.warning(canary, repaired) }
-
-        let hash = PodTemplateHash.of(target) ?? ""
-        let configs = try await workload.trackedConfigs(target)
-        if phase == .initializing {
-            try await workload.scaleTarget(0)
-            canary = try await writeStatus(
-                canary,
-                phase: .initialized,
-                weight: 0,
-                failedChecks: 0,
-                iterations: 0,
-                applied: hash,
-                promoted: hash,
-                configs: configs
-            )
-            await recorder.info(canary, "Initialization done! \(canary.qualifiedName)")
-            await recorder.alert(
-                canary,
-                "New \(canary.spec.targetRef.kind ?? "Deployment") detected, initialization completed.",
-                severity: "info",
-                metadata: true
-            )
-            recorder.metrics.status(canary, .initialized)
-            return .advanced
-        }
-        if let action,
-            let reason = Self.inapplicable(
-                action,
-                phase: phase,
-                newRevision: ReleaseRules.revision(status: canary.status, templateHash: hash, configs: configs)
-                    == .changed
-            )
-        {
-            await recorder.warning(canary, "Ignoring \(ReleaseAction.annotation)=\(action.rawValue): \(reason)")
-        }
-        if action == .retry, phase == .failed {
-            phase = .initialized
-            canary.status?.lastAppliedSpec = ""
-        }
-
-        let change = ReleaseRules.revision(status: canary.status, templateHash: hash, configs: configs)
-        // The canary may not take longer than progressDeadlineSeconds to become ready (we differ from Flagger).
-        var canaryReadiness = ReleaseRules.deploymentReadiness(target, threshold: analysis.canaryReadyThreshold ?? 100)
-        if case .waiting(let why) = canaryReadiness, phase == .progressing {
-            let deadline = Double(canary.spec.progressDeadlineSeconds ?? 600)
-            if let since = canary.status?.lastTransitionTime.flatMap(RFC3339.parse),
-                clock.elapsed(since: since) > deadline
-            {
-                canaryReadiness = .failed(
-                    "canary deployment \(canary.spec.targetRef.name).\(workload.namespace) not ready after \(Int(deadline))s: \(why)"
-                )
-            }
-        }
-        let decision = ReleaseRules.decide(
-            TickFacts(
-                phase: phase,
-                change: change,
-                primary: primaryReadiness,
-                primaryFailure: primaryFailure(canary, readiness: primaryReadiness, workload: workload),
-                canary: canaryReadiness,
-                skipAnalysis: skipAnalysis,
-                action: action
+        let machine = ReleaseMachine(
+            ReleaseFacts(
+                canary: canary,
+                defaultProvider: configuration.defaultProvider,
+                action: action,
+                primary: ReleaseRules.deploymentReadiness(primary, threshold: analysis.primaryReadyThreshold ?? 100),
+                canaryReadiness: ReleaseRules.deploymentReadiness(
+                    target,
+                    threshold: analysis.canaryReadyThreshold ?? 100
+                ),
+                elapsed: clock.elapsed(since:)
             )
         )
-        var primaryWeight = routes.primary
-        var canaryWeight = routes.canary
-        var retriable = true
-        var notReadyReason = ""
-        switch decision {
-        case .idle:
-            recorder.metrics.status(canary, phase)
-            return .idle
-        case .waitForPrimary(let why):
-            await recorder.warning(canary, "\(workload.primaryName).\(workload.namespace) not ready: \(why)")
-            if let action {
-                await recorder.warning(
-                    canary,
-                    "Ignoring \(ReleaseAction.annotation)=\(action.rawValue): \(workload.primaryName).\(workload.namespace) "
-                        + "is not ready; run it again once it is"
-                )
-            }
-            return .idle
-        case .failPromotion(let reason):
-            try await failPromotion(canary, workload: workload, router: router, reason: reason)
-            return .advanced
-        case .abort:
-            recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
-            await recorder.warning(canary, "Rolling back \(canary.qualifiedName) aborted by fledge abort")
-            try await rollback(canary, workload: workload, router: router)
-            return .advanced
-        case .startRelease:
-            recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
-            // A release starts from all traffic on the primary (after a failed promotion the canary carried it), and
-            // so does the wait for confirm-rollout: the new revision takes no traffic before its analysis.
-            if routes != Routes(primary: 100, canary: 0) {
-                try await router.setWeights(primary: 100, canary: 0)
-                recorder.metrics.weight(canary, primary: 100, canary: 0)
-            }
-            if action != .promote, let gate = await refusingGate(canary, type: "confirm-rollout", phase: phase) {
-                if phase != .waiting {
-                    let message = "Halt \(canary.qualifiedName) advancement waiting for approval \(gate.name)"
-                    _ = try await writeStatus(canary, phase: .waiting, conditionMessage: message)
-                    await halt(canary, message, hook: gate)
-                }
-                return .idle
-            }
-            await recorder.info(
-                canary,
-                "New revision detected! Scaling up \(canary.spec.targetRef.name).\(workload.namespace)"
-            )
-            await recorder.alert(
-                canary,
-                "New revision detected, progressing canary analysis.",
-                severity: "info",
-                metadata: true
-            )
-            try await startAnalysis(
-                canary,
-                workload: workload,
-                target: target,
-                primary: primary,
-                hash: hash,
-                configs: configs
-            )
-            recorder.metrics.status(canary, .progressing)
-            return .advanced
-        case .restartAnalysis:
-            recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
-            try await router.setWeights(primary: 100, canary: 0)
-            try await startAnalysis(
-                canary,
-                workload: workload,
-                target: target,
-                primary: primary,
-                hash: hash,
-                configs: configs
-            )
-            await recorder.info(
-                canary,
-                "New revision detected! Restarting analysis for \(canary.spec.targetRef.name).\(workload.namespace)"
-            )
-            return .advanced
-        case .waitForCanary(let why):
-            recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
-            let message = "canary deployment \(canary.spec.targetRef.name).\(workload.namespace) not ready: \(why)"
-            try await noteWhy(canary, message)
-            await recorder.warning(canary, message)
-            if action == .promote {
-                await recorder.warning(
-                    canary,
-                    "Ignoring \(ReleaseAction.annotation)=promote: the canary is not ready; run it again once it is"
-                )
-            }
-            return .idle
-        case .promoteSkippingAnalysis:
-            recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
-            try await router.setWeights(primary: 100, canary: 0)
-            await recorder.info(
-                canary,
-                "Copying \(canary.spec.targetRef.name).\(workload.namespace) template spec to \(workload.primaryName).\(workload.namespace)"
-            )
-            try await workload.promote(target)
-            try await workload.scaleTarget(0)
-            _ = try await writeStatus(
-                canary,
-                phase: .succeeded,
-                weight: 0,
-                failedChecks: 0,
-                iterations: 0,
-                promoted: canary.status?.lastAppliedSpec
-            )
-            await recorder.info(
-                canary,
-                "Promotion completed! Canary analysis was skipped for \(canary.spec.targetRef.name).\(workload.namespace)"
-            )
-            await recorder.alert(canary, "Canary analysis was skipped, promotion finished.", severity: "info")
-            recorder.metrics.status(canary, .succeeded)
-            recorder.metrics.finished(canary, succeeded: true, seconds: duration(canary))
-            await runPostRollout(canary, phase: .succeeded)
-            return .advanced
-        case .proceed(let canaryFailure):
-            recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
-            if let canaryFailure {
-                retriable = false
-                notReadyReason = canaryFailure
-            }
-        }
-
-        // Manual rollback: a rollback hook that answers success (`fledge abort` is obeyed above).
-        if [.progressing, .waiting, .waitingPromotion].contains(phase) {
-            if await rollbackRequested(canary) {
-                await recorder.warning(canary, "Rolling back \(canary.qualifiedName) manual webhook invoked")
-                await recorder.alert(canary, "Rolling back manual webhook invoked", severity: "warn")
-                try await rollback(canary, workload: workload, router: router)
-                return .advanced
-            }
-        }
-
-        if phase == .promoting {
-            try await promotionTrafficShift(
-                canary,
-                workload: workload,
-                router: router,
-                primaryWeight: primaryWeight,
-                canaryWeight: canaryWeight
-            )
-            return .advanced
-        }
-        if phase == .finalising {
-            try await workload.scaleTarget(0)
-            _ = try await writeStatus(
-                canary,
-                phase: .succeeded,
-                weight: 0,
-                failedChecks: 0,
-                iterations: 0,
-                promoted: canary.status?.lastAppliedSpec
-            )
-            recorder.metrics.status(canary, .succeeded)
-            await runPostRollout(canary, phase: .succeeded)
-            await recorder.info(
-                canary,
-                "Promotion completed! Scaling down \(canary.spec.targetRef.name).\(workload.namespace)"
-            )
-            await recorder.alert(
-                canary,
-                "Canary analysis completed successfully, promotion finished.",
-                severity: "info"
-            )
-            recorder.metrics.finished(canary, succeeded: true, seconds: duration(canary))
-            return .advanced
-        }
-
-        let failedChecks = canary.status?.failedChecks ?? 0
-        let threshold = analysis.threshold ?? 1
-        if phase == .progressing || phase == .waitingPromotion, !retriable || failedChecks >= threshold {
-            if !retriable {
-                await recorder.warning(
-                    canary,
-                    "Rolling back \(canary.qualifiedName) progress deadline exceeded \(notReadyReason)"
-                )
-                await recorder.alert(canary, "Progress deadline exceeded \(notReadyReason)", severity: "error")
-            }
-            try await rollback(canary, workload: workload, router: router)
-            return .advanced
-        }
-
-        // Checks: pre-rollout hooks before any traffic moves, then rollout hooks and metrics.
-        let iterations = canary.status?.iterations ?? 0
-        if action != .promote {
-            if canaryWeight == 0, iterations == 0, !(analysis.mirror == true && routes.mirrored) {
-                await recorder.info(
-                    canary,
-                    "Starting canary analysis for \(canary.spec.targetRef.name).\(workload.namespace)"
-                )
-                if let failure = await runChecks(canary, type: "pre-rollout", phase: phase) {
-                    _ = try await writeStatus(canary, failedChecks: failedChecks + 1, conditionMessage: failure)
-                    return .advanced
-                }
-            } else if let failure = await runAnalysis(canary) {
-                _ = try await writeStatus(canary, failedChecks: failedChecks + 1, conditionMessage: failure)
-                return .advanced
-            }
-        }
-
-        let provider = Provider(rawValue: canary.spec.provider ?? configuration.defaultProvider) ?? .linkerd
-        if let match = analysis.match, !match.isEmpty, (analysis.iterations ?? 0) > 0, provider.canMatch {
-            try await abTest(canary, workload: workload, router: router, target: target, promoteNow: action == .promote)
-            return .advanced
-        }
-        if (analysis.iterations ?? 0) > 0 || provider == .kubernetes {
-            try await blueGreen(
-                canary,
-                workload: workload,
-                router: router,
-                target: target,
-                mirrored: routes.mirrored,
-                promoteNow: action == .promote
-            )
-            return .advanced
-        }
-        // Canary: step the weight until the maximum, then promote.
-        let maximum = ReleaseRules.maxWeight(analysis)
-        if canaryWeight < maximum, action != .promote {
-            if let gate = await refusingGate(canary, type: "confirm-traffic-increase", phase: phase) {
-                let message =
-                    "Halt \(canary.qualifiedName) advancement waiting for traffic increase approval \(gate.name)"
-                try await noteWhy(canary, message)
-                await halt(canary, message, hook: gate)
-                return .idle
-            }
-            canaryWeight = ReleaseRules.nextWeight(after: canaryWeight, analysis: analysis)
-            primaryWeight = 100 - canaryWeight
-            try await router.setWeights(primary: primaryWeight, canary: canaryWeight)
-            _ = try await writeStatus(canary, weight: canaryWeight)
-            recorder.metrics.weight(canary, primary: primaryWeight, canary: canaryWeight)
-            await recorder.info(canary, "Advance \(canary.qualifiedName) canary weight \(canaryWeight)")
-            return .advanced
-        }
-        try await promote(
-            canary,
+        let objects = TickObjects(
             workload: workload,
+            router: workload.router(defaultProvider: configuration.defaultProvider),
             target: target,
-            phase: phase,
-            weight: canaryWeight,
-            force: action == .promote
+            primary: primary
         )
-        return .advanced
-    }
-
-    // MARK: - Steps
-
-    /// Scales the canary up and records a fresh analysis of revision `hash`: Progressing, weight 0, no failed
-    /// checks, no iterations.
-    func startAnalysis(
-        _ canary: Canary,
-        workload: Workload,
-        target: Deployment,
-        primary: Deployment,
-        hash: String,
-        configs: [String: String]
-    ) async throws {
-        try await workload.scaleUpTarget(target, primary: primary)
-        _ = try await writeStatus(
-            canary,
-            phase: .progressing,
-            weight: 0,
-            failedChecks: 0,
-            iterations: 0,
-            applied: hash,
-            configs: configs,
-            transition: true
-        )
-    }
-
-    func promote(
-        _ canary: Canary,
-        workload: Workload,
-        target: Deployment,
-        phase: CanaryPhase,
-        weight: Int,
-        force: Bool
-    ) async throws {
-        if !force, let gate = await refusingGate(canary, type: "confirm-promotion", phase: phase) {
-            try await waitForPromotion(canary, gate: gate)
-            return
-        }
-        await recorder.info(
-            canary,
-            "Copying \(canary.spec.targetRef.name).\(workload.namespace) template spec to \(workload.primaryName).\(workload.namespace)"
-        )
-        try await workload.promote(target)
-        _ = try await writeStatus(canary, phase: .promoting, weight: weight)
-        recorder.metrics.status(canary, .promoting)
-    }
-
-    func promotionTrafficShift(
-        _ canary: Canary,
-        workload: Workload,
-        router: any Router,
-        primaryWeight: Int,
-        canaryWeight: Int
-    ) async throws {
-        let analysis = canary.spec.effectiveAnalysis ?? CanaryAnalysis()
-        let provider = Provider(rawValue: canary.spec.provider ?? configuration.defaultProvider) ?? .linkerd
-        if provider == .kubernetes {
-            _ = try await writeStatus(canary, phase: .finalising, weight: 0)
-            return
-        }
-        guard let step = analysis.stepWeightPromotion, step > 0, canaryWeight > 0 else {
-            await recorder.info(canary, "Routing all traffic to primary")
-            try await router.setWeights(primary: 100, canary: 0)
-            recorder.metrics.weight(canary, primary: 100, canary: 0)
-            _ = try await writeStatus(canary, phase: .finalising, weight: 0)
-            return
-        }
-        let primary = ReleaseRules.promotionStep(primaryWeight: primaryWeight, analysis: analysis)
-        let canaryShare = max(100 - primary, 0)
-        try await router.setWeights(primary: primary, canary: canaryShare)
-        recorder.metrics.weight(canary, primary: primary, canary: canaryShare)
-        await recorder.info(canary, "Advance \(canary.qualifiedName) primary weight \(primary)")
-        _ = try await writeStatus(canary, phase: primary >= 100 ? .finalising : .promoting, weight: canaryShare)
-    }
-
-    /// A/B testing: the requests `analysis.match` selects go to the canary for `iterations` rounds of checks (every
-    /// other request stays on the primary), then promotion.
-    func abTest(
-        _ canary: Canary,
-        workload: Workload,
-        router: any Router,
-        target: Deployment,
-        promoteNow: Bool
-    ) async throws {
-        let analysis = canary.spec.effectiveAnalysis ?? CanaryAnalysis()
-        let done = canary.status?.iterations ?? 0
-        let wanted = max(analysis.iterations ?? 1, 1)
-        // Never send all traffic to the canary when the selection cannot be written (the webhook refuses such a
-        // Canary; this one got past it): roll back with the reason.
-        let selection = GatewayRouteMatches.convert(
-            analysis.match ?? [],
-            at: FieldPath("spec.analysis.match"),
-            analysis: true
-        )
-        if !selection.problems.isEmpty || selection.matches.isEmpty {
-            let why =
-                selection.problems.first.map { "\($0.path): \($0.message)" }
-                ?? "spec.analysis.match selects no requests"
-            await recorder.warning(
-                canary,
-                "Rolling back \(canary.qualifiedName) A/B selection cannot be routed: \(why)"
-            )
-            try await rollback(canary, workload: workload, router: router)
-            return
-        }
-        if done < wanted, !promoteNow {
-            try await router.setWeights(primary: 0, canary: 100)
-            recorder.metrics.weight(canary, primary: 0, canary: 100)
-            _ = try await writeStatus(canary, iterations: done + 1)
-            await recorder.info(canary, "Advance \(canary.qualifiedName) canary iteration \(done + 1)/\(wanted)")
-            return
-        }
-        if !promoteNow,
-            let gate = await refusingGate(
-                canary,
-                type: "confirm-promotion",
-                phase: canary.status?.phase ?? .progressing
-            )
-        {
-            try await waitForPromotion(canary, gate: gate)
-            return
-        }
-        await recorder.info(
-            canary,
-            "Copying \(canary.spec.targetRef.name).\(workload.namespace) template spec to \(workload.primaryName).\(workload.namespace)"
-        )
-        try await workload.promote(target)
-        _ = try await writeStatus(canary, phase: .promoting)
-        recorder.metrics.status(canary, .promoting)
-    }
-
-    func blueGreen(
-        _ canary: Canary,
-        workload: Workload,
-        router: any Router,
-        target: Deployment,
-        mirrored: Bool,
-        promoteNow: Bool
-    ) async throws {
-        let analysis = canary.spec.effectiveAnalysis ?? CanaryAnalysis()
-        let provider = Provider(rawValue: canary.spec.provider ?? configuration.defaultProvider) ?? .linkerd
-        let done = canary.status?.iterations ?? 0
-        let wanted = max(analysis.iterations ?? 1, 1)
-        if done < wanted, !promoteNow {
-            // Mirroring: the canary sees a copy of every request during the checks; only the primary answers.
-            if analysis.mirror == true, provider.canMirror, !mirrored {
-                try await router.setRoutes(primary: 100, canary: 0, mirrored: true)
-                logger.info("Start traffic mirroring", metadata: ["canary": "\(canary.qualifiedName)"])
+        var answers = ReleaseAnswers()
+        var done = 0
+        // Each question is asked once, so a tick plans at most once per question.
+        while true {
+            let plan = machine.plan(answers)
+            for effect in plan.effects.dropFirst(done) {
+                canary = try await perform(effect, on: canary, objects)
             }
-            _ = try await writeStatus(canary, iterations: done + 1)
-            await recorder.info(canary, "Advance \(canary.qualifiedName) canary iteration \(done + 1)/\(wanted)")
-            return
+            done = plan.effects.count
+            switch plan.step {
+            case .done(let outcome):
+                return outcome
+            case .needs(.routes):
+                if initializing { try await workload.reconcileServices(target, services: [.apex]) }
+                answers.routes = try await objects.router.reconcile()
+            case .needs(.revision):
+                answers.revision = Revision(
+                    hash: PodTemplateHash.of(target) ?? "",
+                    configs: try await workload.trackedConfigs(target)
+                )
+            case .needs(.hook(let call)):
+                answers.hooks[call] = await answer(call, for: canary)
+            case .needs(.metric(let metric)):
+                answers.metrics[metric] = await check(metric.metric, canary: canary).map { .failed($0) } ?? .passed
+            }
         }
-        if !promoteNow,
-            let gate = await refusingGate(
-                canary,
-                type: "confirm-promotion",
-                phase: canary.status?.phase ?? .progressing
+    }
+
+    /// Carries out one effect on `canary` (as this tick sees it); returns the Canary the rest of the tick sees.
+    func perform(_ effect: ReleaseEffect, on canary: Canary, _ objects: TickObjects) async throws -> Canary {
+        switch effect {
+        case .setRoutes(let routes):
+            try await objects.router.setRoutes(
+                primary: routes.primary,
+                canary: routes.canary,
+                mirrored: routes.mirrored
             )
-        {
-            try await waitForPromotion(canary, gate: gate)
-            return
+        case .patchStatus(let change):
+            let written = try await writeStatus(canary, change)
+            if change.adopt { return written }
+        case .event(let message, let type):
+            await recorder.event(canary, message, warning: type == .warning)
+        case .alert(let message, let severity, let withFacts):
+            await recorder.alert(canary, message, severity: severity, metadata: withFacts)
+        case .scaleTarget(.zero):
+            try await objects.workload.scaleTarget(0)
+        case .scaleTarget(.up):
+            try await objects.workload.scaleUpTarget(objects.target, primary: objects.primary)
+        case .promote:
+            try await objects.workload.promote(objects.target)
+        case .metrics(.status(let phase)):
+            recorder.metrics.status(canary, phase)
+        case .metrics(.weight(let primary, let canaryWeight)):
+            recorder.metrics.weight(canary, primary: primary, canary: canaryWeight)
+        case .metrics(.finished(let succeeded, let seconds)):
+            recorder.metrics.finished(canary, succeeded: succeeded, seconds: seconds)
+        case .log(let message):
+            logger.info("\(message)", metadata: ["canary": "\(canary.qualifiedName)"])
+        case .forgetAppliedSpec:
+            var canary = canary
+            canary.status?.lastAppliedSpec = ""
+            return canary
         }
-        if provider != .kubernetes, (canary.status?.canaryWeight ?? 0) < 100 {
-            // All traffic to the canary for one more round of checks, then promotion.
-            await recorder.info(
-                canary,
-                mirrored ? "Stop traffic mirroring and route all traffic to canary" : "Routing all traffic to canary"
-            )
-            try await router.setWeights(primary: 0, canary: 100)
-            recorder.metrics.weight(canary, primary: 0, canary: 100)
-            _ = try await writeStatus(canary, weight: 100)
-            return
-        }
-        await recorder.info(
-            canary,
-            "Copying \(canary.spec.targetRef.name).\(workload.namespace) template spec to \(workload.primaryName).\(workload.namespace)"
-        )
-        try await workload.promote(target)
-        _ = try await writeStatus(canary, phase: .promoting, weight: provider == .kubernetes ? 0 : 100)
+        return canary
     }
 
-    func rollback(_ canary: Canary, workload: Workload, router: any Router) async throws {
-        let failedChecks = canary.status?.failedChecks ?? 0
-        let threshold = canary.spec.effectiveAnalysis?.threshold ?? 1
-        if failedChecks >= threshold {
-            await recorder.warning(
-                canary,
-                "Rolling back \(canary.qualifiedName) failed checks threshold reached \(failedChecks)"
-            )
-            await recorder.alert(canary, "Failed checks threshold reached \(failedChecks)", severity: "error")
-        }
-        try await router.setWeights(primary: 100, canary: 0)
-        recorder.metrics.weight(canary, primary: 100, canary: 0)
-        await recorder.warning(canary, "Canary failed! Scaling down \(canary.qualifiedName)")
-        await recorder.alert(canary, "Canary analysis failed, rollback finished.", severity: "error")
-        try await workload.scaleTarget(0)
-        _ = try await writeStatus(canary, phase: .failed, weight: 0, failedChecks: 0, iterations: 0, transition: true)
-        recorder.metrics.status(canary, .failed)
-        recorder.metrics.finished(canary, succeeded: false, seconds: duration(canary))
-        await runPostRollout(canary, phase: .failed)
-    }
-
-    /// Why the primary will not become ready while it rolls out the promoted template: its progress deadline
-    /// passed, or (we differ) it has been waiting longer than `progressDeadlineSeconds` since promotion started.
-    func primaryFailure(_ canary: Canary, readiness: Readiness, workload: Workload) -> String? {
-        switch readiness {
-        case .ready: return nil
-        case .failed(let why): return why
-        case .waiting(let why):
-            let deadline = Double(canary.spec.progressDeadlineSeconds ?? 600)
-            guard let since = canary.status?.lastTransitionTime.flatMap(RFC3339.parse),
-                clock.elapsed(since: since) > deadline
-            else { return nil }
-            return "not ready after \(Int(deadline))s: \(why)"
-        }
-    }
-
-    /// The primary failed to roll out the promoted template: the canary, which passed its analysis, keeps running
-    /// and takes all the traffic (the primary cannot serve it); phase Failed with canary weight 100.
-    func failPromotion(_ canary: Canary, workload: Workload, router: any Router, reason: String) async throws {
-        let provider = Provider(rawValue: canary.spec.provider ?? configuration.defaultProvider) ?? .linkerd
-        let routed = provider.canShiftWeights
-        if routed {
-            try await router.setWeights(primary: 0, canary: 100)
-            recorder.metrics.weight(canary, primary: 0, canary: 100)
-        }
-        let target = "\(canary.spec.targetRef.name).\(workload.namespace)"
-        await recorder.warning(
-            canary,
-            "Promotion failed! \(workload.primaryName).\(workload.namespace) \(reason); "
-                + (routed
-                    ? "routing all traffic to the canary \(target), which keeps running"
-                    : "the canary \(target) keeps running")
-        )
-        await recorder.alert(canary, "Promotion failed, primary not ready: \(reason)", severity: "error")
-        _ = try await writeStatus(
-            canary,
-            phase: .failed,
-            weight: routed ? 100 : 0,
-            failedChecks: 0,
-            iterations: 0,
-            transition: true,
-            conditionMessage: "Promotion failed: the primary did not become ready; the canary serves the traffic."
-        )
-        recorder.metrics.status(canary, .failed)
-        recorder.metrics.finished(canary, succeeded: false, seconds: duration(canary))
-        await runPostRollout(canary, phase: .failed)
-    }
-
-    func duration(_ canary: Canary) -> Double {
-        guard let since = canary.status?.lastTransitionTime.flatMap(RFC3339.parse) else { return 0 }
-        return max(clock.elapsed(since: since), 0)
+    /// What a tick's effects act on, as read at its start.
+    struct TickObjects {
+        var workload: Workload
+        var router: any Router
+        var target: Deployment
+        var primary: Deployment
     }
 
     // MARK: - Hooks and metrics
@@ -818,10 +333,13 @@ public final class Releaser: Sendable {
         )
     }
 
-    func hooks(_ canary: Canary, type: String) -> [CanaryWebhook] {
-        (canary.spec.effectiveAnalysis?.webhooks ?? []).filter {
-            ($0.type ?? "").isEmpty ? type == "rollout" : $0.type == type
-        }
+    /// Calls one webhook for `canary`. A failed check (pre-rollout, rollout, post-rollout) carries what may be shown
+    /// of the answer (see ``shown(_:_:)``).
+    func answer(_ call: HookCall, for canary: Canary) async -> CheckResult {
+        let result = await webhooks.call(call.hook, payload: payload(canary, phase: call.phase, hook: call.hook))
+        guard !result.succeeded else { return .passed }
+        let checks: Set<WebhookType> = [.preRollout, .rollout, .postRollout]
+        return .failed(checks.contains(call.type) ? shown(result, canary) : result.summary)
     }
 
     /// What Events and the status say about a webhook's answer: its body only when the configuration allows
@@ -834,89 +352,6 @@ public final class Releaser: Sendable {
             )
         }
         return configuration.answersInEvents ? result.message : result.summary
-    }
-
-    /// Confirm-* gates: every hook must answer success; a refusal only pauses. Returns the hook that refused.
-    func refusingGate(_ canary: Canary, type: String, phase: CanaryPhase) async -> CanaryWebhook? {
-        for hook in hooks(canary, type: type) {
-            let result = await webhooks.call(hook, payload: payload(canary, phase: phase, hook: hook))
-            if !result.succeeded { return hook }
-            let label = type.prefix(1).uppercased() + type.dropFirst()
-            await recorder.info(canary, "\(label) check \(hook.name) passed")
-        }
-        return nil
-    }
-
-    /// Confirm-promotion said wait: WaitingPromotion, announced once (Flagger).
-    func waitForPromotion(_ canary: Canary, gate: CanaryWebhook) async throws {
-        guard canary.status?.phase != .waitingPromotion else { return }
-        let message = "Halt \(canary.qualifiedName) advancement waiting for promotion approval \(gate.name)"
-        _ = try await writeStatus(canary, phase: .waitingPromotion, conditionMessage: message)
-        await halt(canary, message, hook: gate)
-    }
-
-    /// A gate said wait: a warning event and, unless the hook mutes it, a warn alert with the same words (Flagger).
-    func halt(_ canary: Canary, _ message: String, hook: CanaryWebhook) async {
-        await recorder.warning(canary, message)
-        if hook.muteAlert != true { await recorder.alert(canary, message, severity: "warn") }
-    }
-
-    /// Pre-rollout hooks: a failure is a failed check.
-    func runChecks(_ canary: Canary, type: String, phase: CanaryPhase) async -> String? {
-        for hook in hooks(canary, type: type) {
-            let result = await webhooks.call(hook, payload: payload(canary, phase: phase, hook: hook))
-            if !result.succeeded {
-                let failure =
-                    "Halt \(canary.qualifiedName) advancement \(type) check \(hook.name) failed \(shown(result, canary))"
-                await recorder.warning(canary, failure)
-                return failure
-            }
-            await recorder.info(canary, "Pre-rollout check \(hook.name) passed")
-        }
-        return nil
-    }
-
-    func runPostRollout(_ canary: Canary, phase: CanaryPhase) async {
-        for hook in hooks(canary, type: "post-rollout") {
-            let result = await webhooks.call(hook, payload: payload(canary, phase: phase, hook: hook))
-            if result.succeeded {
-                await recorder.info(canary, "Post-rollout check \(hook.name) passed")
-            } else {
-                await recorder.warning(canary, "Post-rollout hook \(hook.name) failed \(shown(result, canary))")
-            }
-        }
-    }
-
-    func rollbackRequested(_ canary: Canary) async -> Bool {
-        for hook in hooks(canary, type: "rollback") {
-            let result = await webhooks.call(
-                hook,
-                payload: payload(canary, phase: canary.status?.phase ?? .progressing, hook: hook)
-            )
-            if result.succeeded { return true }
-        }
-        return false
-    }
-
-    /// Rollout hooks, then every metric; the first failure ends the tick as a failed check.
-    /// Rollout hooks, then metrics; the message of the first failed check, or nil when all passed.
-    func runAnalysis(_ canary: Canary) async -> String? {
-        for hook in hooks(canary, type: "rollout") {
-            let result = await webhooks.call(hook, payload: payload(canary, phase: .progressing, hook: hook))
-            if !result.succeeded {
-                let failure =
-                    "Halt \(canary.qualifiedName) advancement external check \(hook.name) failed \(shown(result, canary))"
-                await recorder.warning(canary, failure)
-                return failure
-            }
-        }
-        for metric in canary.spec.effectiveAnalysis?.metrics ?? [] {
-            if let failure = await check(metric, canary: canary) {
-                await recorder.warning(canary, failure)
-                return failure
-            }
-        }
-        return nil
     }
 
     /// Runs one metric; nil when it passed, else the message of the failed check.
@@ -1060,68 +495,21 @@ public final class Releaser: Sendable {
 
     // MARK: - Status
 
-    /// Merge-patches the Canary's status; nil arguments leave fields alone. Keeps the `Promoted` condition in step.
-    @discardableResult
-    func writeStatus(
-        _ canary: Canary,
-        phase: CanaryPhase? = nil,
-        weight: Int? = nil,
-        failedChecks: Int? = nil,
-        iterations: Int? = nil,
-        applied: String? = nil,
-        promoted: String? = nil,
-        configs: [String: String]? = nil,
-        transition: Bool = false,
-        conditionMessage: String? = nil
-    ) async throws -> Canary {
-        var status: [String: JSONValue] = [:]
-        let now = RFC3339.format(clock.timestamp())
-        if let phase {
-            status["phase"] = .string(phase.rawValue)
-            if phase != canary.status?.phase || transition { status["lastTransitionTime"] = .string(now) }
-        } else if transition {
-            status["lastTransitionTime"] = .string(now)
-        }
-        // The Promoted condition says why the release stands where it stands: written with every phase change, every
-        // step (back to the phase's own words) and every halt (its reason), so `kubectl get canary` shows it.
-        if let phase = phase
-            ?? (conditionMessage != nil || weight != nil || iterations != nil ? canary.status?.phase : nil)
-        {
-            let condition = ReleaseRules.promotedCondition(phase: phase)
-            let previous = canary.status?.conditions?.first { $0.type == "Promoted" }
-            status["conditions"] = [
-                [
-                    "type": "Promoted", "status": .string(condition.status), "reason": .string(phase.rawValue),
-                    "message": .string(conditionMessage ?? condition.message), "lastUpdateTime": .string(now),
-                    "lastTransitionTime": .string(
-                        previous?.status == condition.status ? previous?.lastTransitionTime ?? now : now
-                    ),
-                ]
-            ]
-        }
-        if let weight { status["canaryWeight"] = .int(Int64(weight)) }
-        if let failedChecks { status["failedChecks"] = .int(Int64(failedChecks)) }
-        if let iterations { status["iterations"] = .int(Int64(iterations)) }
-        if let applied { status["lastAppliedSpec"] = .string(applied) }
-        if let promoted { status["lastPromotedSpec"] = .string(promoted) }
-        if let configs { status["trackedConfigs"] = .object(configs.mapValues { .string($0) }) }
-        if let generation = canary.metadata.generation { status["observedGeneration"] = .int(generation) }
+    /// Merge-patches the Canary's status with `change`; returns the Canary as written.
+    func writeStatus(_ canary: Canary, _ change: StatusChange) async throws -> Canary {
+        let patch = change.patch(
+            current: canary.status,
+            generation: canary.metadata.generation,
+            now: RFC3339.format(clock.timestamp())
+        )
         let updated = try await kube.mergePatch(
             Canary.self,
             canary.metadata.namespace ?? "default",
             canary.metadata.name ?? "",
-            ["status": .object(status)],
+            patch,
             subresource: "status"
         )
         return updated.clampedForRelease()
-    }
-
-    /// Records why the release waits in the Promoted condition, writing only when the reason changed.
-    func noteWhy(_ canary: Canary, _ message: String) async throws {
-        guard let phase = canary.status?.phase,
-            canary.status?.conditions?.first(where: { $0.type == "Promoted" })?.message != message
-        else { return }
-        _ = try await writeStatus(canary, phase: phase, conditionMessage: message)
     }
 
     /// Removes the action annotation; returns the Canary's new resourceVersion.

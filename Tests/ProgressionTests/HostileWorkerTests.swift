@@ -83,6 +83,50 @@ struct HostileWorkerTests {
         #expect(Routes.fromStatus(canary) == Routes(primary: 100, canary: 0))
     }
 
+    @Test(
+        "a stored threshold below 1 counts as 1, as in Flagger: the first analysis tick runs its checks",
+        arguments: [0, -3]
+    )
+    func thresholdBelowOne(threshold: Int) throws {
+        var canary = Canary(
+            metadata: ObjectMeta(name: "podinfo", namespace: "prod"),
+            spec: CanarySpec(targetRef: LocalObjectReference(name: "podinfo"))
+        )
+        var analysis = CanaryAnalysis()
+        analysis.threshold = threshold
+        analysis.stepWeight = 10
+        canary.spec.analysis = analysis
+        var status = CanaryStatus(phase: .progressing)
+        status.failedChecks = 0
+        status.canaryWeight = 0
+        status.lastAppliedSpec = "rev1"
+        canary.status = status
+        let clamped = canary.clampedForRelease()
+        #expect(clamped.spec.analysis?.threshold == 1)
+        let machine = ReleaseMachine(
+            ReleaseFacts(
+                canary: clamped,
+                defaultProvider: "linkerd",
+                action: nil,
+                primary: .ready,
+                canaryReadiness: .ready,
+                elapsed: { _ in 30 }
+            )
+        )
+        let plan = machine.plan(
+            ReleaseAnswers(
+                routes: ReconciledRoutes(routes: Routes(primary: 100, canary: 0)),
+                revision: Revision(hash: "rev1", configs: [:])
+            )
+        )
+        let rolledBack = plan.effects.contains {
+            if case .event(let message, _) = $0 { return message.hasPrefix("Rolling back") }
+            return false
+        }
+        #expect(!rolledBack)
+        #expect(plan.effects.contains(.event("Starting canary analysis for podinfo.prod", .normal)))
+    }
+
     @Test("worker readers answer hostile TrafficSplits, HTTPRoutes and Deployments without trapping (fuzz)")
     func fuzzReaders() throws {
         var random = SplitMix(seed: 0x5EED)
@@ -317,11 +361,16 @@ struct HostileWorkerTests {
                 logger: harness.logger,
                 onEvent: events.observer
             )
-            var canary = canary(metricsServer: nil)
-            var analysis = CanaryAnalysis()
-            analysis.webhooks = [CanaryWebhook(name: "peek", type: "rollout", url: "\(harness.receiver.url)/internal")]
-            canary.spec.analysis = analysis
-            let failure = try #require(await releaser.runAnalysis(canary))
+            let canary = canary(metricsServer: nil)
+            let hook = CanaryWebhook(name: "peek", type: "rollout", url: "\(harness.receiver.url)/internal")
+            let answer = await releaser.answer(
+                HookCall(index: 0, hook: hook, type: .rollout, phase: .progressing),
+                for: canary
+            )
+            guard case .failed(let failure) = answer else {
+                Issue.record("the hook answered 500 and passed")
+                return
+            }
             #expect(failure.contains("HTTP 500"))
             #expect(!failure.contains("hook said no"), "the answer's body is not shown")
             #expect(!events.messages.joined().contains("hook said no"))
