@@ -128,7 +128,9 @@ extension DevCluster {
                 "the name of the object (\(bodyName)) does not match the name on the URL (\(name))"
             )
         }
-        let (object, warnings) = try await modify(type, path, name: name, request) { current in
+        let precondition = body["metadata", "resourceVersion"]?.stringValue
+        let (object, warnings) = try await modify(type, path, name: name, request, precondition: precondition) {
+            current in
             switch path.subresource {
             case "scale":
                 return try Self.applyScale(body, to: current, type)
@@ -188,7 +190,13 @@ extension DevCluster {
                 throw APIError.badRequest("error decoding patch: \(error)")
             }
         }
-        let (object, warnings) = try await modify(type, path, name: name, request) { current in
+        let (object, warnings) = try await modify(
+            type,
+            path,
+            name: name,
+            request,
+            precondition: Self.resourceVersionPrecondition(patchDocument, contentType: contentType)
+        ) { current in
             let base = path.subresource == "scale" ? Self.scaleObject(current, type.scale ?? .deployment) : current
             var patched: JSONValue
             switch contentType {
@@ -264,13 +272,29 @@ extension DevCluster {
         return copy
     }
 
-    /// Read-modify-write with the guarantees of kube-apiserver's GuaranteedUpdate: a resourceVersion in the new
-    /// object is a precondition (409 when stale); without one, a concurrent write makes it recompute.
+    /// The resourceVersion a patch pins (its `metadata.resourceVersion`, or a JSON patch operation setting or
+    /// testing it), or nil: a patch that names none applies to whatever is stored, retried on a concurrent write.
+    static func resourceVersionPrecondition(_ patch: JSONValue, contentType: String) -> String? {
+        guard contentType == "application/json-patch+json" else {
+            return patch["metadata", "resourceVersion"]?.stringValue
+        }
+        for operation in patch.arrayValue ?? [] where operation["path"]?.stringValue == "/metadata/resourceVersion" {
+            if let op = operation["op"]?.stringValue, ["add", "replace", "test"].contains(op) {
+                return operation["value"]?.stringValue
+            }
+        }
+        return nil
+    }
+
+    /// Read-modify-write with the guarantees of kube-apiserver's GuaranteedUpdate: the resourceVersion the request
+    /// names (`precondition`) must be the stored one (409 when stale); without one, a concurrent write makes it
+    /// recompute.
     func modify(
         _ type: ResourceType,
         _ path: ResourcePath,
         name: String,
         _ request: APIRequest,
+        precondition: String?,
         compute: (JSONValue) throws -> JSONValue
     ) async throws -> (JSONValue, [String]) {
         let key = key(type, namespace: path.namespace, name: name)
@@ -280,8 +304,10 @@ extension DevCluster {
             let currentVersion = current["metadata", "resourceVersion"]?.stringValue ?? ""
             var proposed = try compute(current)
             try checkKind(proposed, type)
-            let pinned = proposed["metadata", "resourceVersion"]?.stringValue ?? ""
+            let pinned = precondition ?? ""
             if !pinned.isEmpty, pinned != currentVersion { throw APIError.conflict(type, name) }
+            // What the request pinned holds; the stored version is what the write replaces.
+            proposed.setMember(["metadata", "resourceVersion"], .string(currentVersion))
             proposed = carrySystemFields(type, from: current, into: proposed, subresource: path.subresource)
             var warnings: [String] = []
             if path.subresource == nil { warnings += try pruneUnknownFields(type, &proposed, request, name: name) }
