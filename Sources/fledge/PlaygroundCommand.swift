@@ -49,6 +49,14 @@ struct PlaygroundCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "warning"
 
+    @Flag(
+        help: """
+            Run no progression worker: Canaries are admitted but not released, so a `fledge serve` of your own \
+            (e.g. a build under test, or a benchmark measuring the worker alone) can drive them.
+            """
+    )
+    var noWorker = false
+
     func validate() throws {
         guard speed > 0, speed.isFinite else { throw ValidationError("--speed \(speed) must be a positive number") }
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -76,6 +84,7 @@ struct PlaygroundCommand: AsyncParsableCommand {
                 speed: speed,
                 dataDirectory: dataDir,
                 metricsServer: metricsServer,
+                runsWorker: !noWorker,
                 logger: logger
             )
         } catch {
@@ -174,6 +183,8 @@ final class Playground: Sendable {
     let meshServer: MeshServer
     let speed: Double
     let metricsServer: String?
+    /// Whether the playground runs its own progression worker (`--no-worker` leaves releases to another).
+    let runsWorker: Bool
     let logger: Logger
 
     init(
@@ -182,9 +193,11 @@ final class Playground: Sendable {
         speed: Double,
         dataDirectory: String?,
         metricsServer: String? = nil,
+        runsWorker: Bool = true,
         logger: Logger
     ) throws {
         self.logger = logger
+        self.runsWorker = runsWorker
         self.speed = speed
         self.metricsServer = metricsServer
         let webhookPort = PortBox()
@@ -344,7 +357,7 @@ final class Playground: Sendable {
             ready(apiPort, meshPort)
             await withDiscardingTaskGroup { group in
                 group.addTask { try? await tester.run() }
-                group.addTask { try? await worker.run() }
+                if playground.runsWorker { group.addTask { try? await worker.run() } }
             }
             try? await http.shutdown()
             // The worker's informer left its watch open; ending the server's side of it lets the client close that
