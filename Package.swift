@@ -95,15 +95,12 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -129,7 +126,7 @@ let package = Package(
         .target(
             name: "DevCluster",
             dependencies: [
-                "CanaryModel", "CertificateKit", "JSONValue", "KubeModels",
+                "CertificateKit", "JSONValue", "KubeModels",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -210,7 +207,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: upcoming
         ),
@@ -228,17 +224,15 @@ let package = Package(
         .testTarget(
             name: "WebhookServerTests",
             dependencies: [
-                "WebhookServer", "Admission", "CanaryModel", "CertificateKit", "JSONValue", "KubeModels", "LoadTester",
+                "WebhookServer", "Admission", "CertificateKit", "JSONValue", "LoadTester",
                 "ServerGuards",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: upcoming
         ),
@@ -259,10 +253,9 @@ let package = Package(
         .testTarget(
             name: "DevClusterTests",
             dependencies: [
-                "DevCluster", "DevClusterTestSupport", "Admission", "CanaryModel", "CertificateKit", "JSONValue",
-                "KubeClient", "KubeModels", "LoadTester", "WebhookServer",
+                "DevCluster", "DevClusterTestSupport", "CanaryModel", "JSONValue", "KubeClient", "KubeModels",
+                "LoadTester",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
