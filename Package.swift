@@ -24,6 +24,16 @@ let package = Package(
         .library(name: "CertificateKit", targets: ["CertificateKit"]),
         .library(name: "Dashboard", targets: ["Dashboard"]),
     ],
+    traits: [
+        .trait(
+            name: "DeveloperCommands",
+            description: """
+                `fledge demo` and `fledge playground`, which link the embedded cluster (DevCluster). On by default so \
+                `swift run fledge demo` works; the production binary is built with --disable-default-traits.
+                """
+        ),
+        .default(enabledTraits: ["DeveloperCommands"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -126,7 +136,7 @@ let package = Package(
         .target(
             name: "DevCluster",
             dependencies: [
-                "CertificateKit", "JSONValue", "KubeModels",
+                "CertificateKit", "JSONValue", "KubeModels", "KubeYAML",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -137,7 +147,6 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: upcoming
         ),
@@ -193,12 +202,43 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        .target(
+            name: "KubeYAML",
+            dependencies: ["JSONValue", .product(name: "Yams", package: "Yams")],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "CommandSupport",
+            dependencies: [
+                "JSONValue",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "PlaygroundCommands",
+            dependencies: [
+                "Admission", "CanaryModel", "CertificateKit", "CommandSupport", "DevCluster", "JSONValue", "KubeClient",
+                "KubeModels", "KubeYAML", "LoadTester", "Progression", "WebhookServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
         .executableTarget(
             name: "fledge",
             dependencies: [
                 "AdmissionCluster",
-                "Admission", "CanaryModel", "CertificateKit", "Dashboard", "DevCluster", "JSONValue", "KubeClient",
-                "KubeModels", "LoadTester", "Progression", "ServerGuards", "WebhookServer",
+                "Admission", "CanaryModel", "CertificateKit", "CommandSupport", "Dashboard", "JSONValue", "KubeClient",
+                "KubeModels", "KubeYAML", "LoadTester", "Progression", "ServerGuards", "WebhookServer",
+                .target(name: "PlaygroundCommands", condition: .when(traits: ["DeveloperCommands"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

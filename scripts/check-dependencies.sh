@@ -78,6 +78,8 @@ def targets(manifest):
         deps = re.search(r"\bdependencies:\s*\[", body)
         if deps:
             listing = balanced(body, deps.end() - 1, "[", "]")
+            # `condition: .when(platforms:, traits:)` still declares the dependency; its strings are not targets.
+            listing = re.sub(r"condition:\s*\.when\([^)]*\)", "", listing)
             for product in re.finditer(r'\.product\(\s*name:\s*"([^"]+)"\s*,\s*package:\s*"([^"]+)"', listing):
                 label = f'.product(name: "{product.group(1)}", package: "{product.group(2)}")'
                 products[label] = PRODUCT_MODULES.get(product.group(1), {product.group(1)})
