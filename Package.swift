@@ -24,6 +24,16 @@ let package = Package(
         .library(name: "CertificateKit", targets: ["CertificateKit"]),
         .library(name: "Dashboard", targets: ["Dashboard"]),
     ],
+    traits: [
+        .trait(
+            name: "DeveloperCommands",
+            description: """
+                `fledge demo` and `fledge playground`, which link the embedded cluster (DevCluster). On by default so \
+                `swift run fledge demo` works; the production binary is built with --disable-default-traits.
+                """
+        ),
+        .default(enabledTraits: ["DeveloperCommands"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -95,15 +105,12 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -129,7 +136,7 @@ let package = Package(
         .target(
             name: "DevCluster",
             dependencies: [
-                "CanaryModel", "CertificateKit", "JSONValue", "KubeModels",
+                "CertificateKit", "JSONValue", "KubeModels", "KubeYAML",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -140,7 +147,6 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: upcoming
         ),
@@ -196,12 +202,43 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        .target(
+            name: "KubeYAML",
+            dependencies: ["JSONValue", .product(name: "Yams", package: "Yams")],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "CommandSupport",
+            dependencies: [
+                "JSONValue",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "PlaygroundCommands",
+            dependencies: [
+                "Admission", "CanaryModel", "CertificateKit", "CommandSupport", "DevCluster", "JSONValue", "KubeClient",
+                "KubeModels", "KubeYAML", "LoadTester", "Progression", "WebhookServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
         .executableTarget(
             name: "fledge",
             dependencies: [
                 "AdmissionCluster",
-                "Admission", "CanaryModel", "CertificateKit", "Dashboard", "DevCluster", "JSONValue", "KubeClient",
-                "KubeModels", "LoadTester", "Progression", "ServerGuards", "WebhookServer",
+                "Admission", "CanaryModel", "CertificateKit", "CommandSupport", "Dashboard", "JSONValue", "KubeClient",
+                "KubeModels", "KubeYAML", "LoadTester", "Progression", "ServerGuards", "WebhookServer",
+                .target(name: "PlaygroundCommands", condition: .when(traits: ["DeveloperCommands"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -210,7 +247,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: upcoming
         ),
@@ -228,17 +264,15 @@ let package = Package(
         .testTarget(
             name: "WebhookServerTests",
             dependencies: [
-                "WebhookServer", "Admission", "CanaryModel", "CertificateKit", "JSONValue", "KubeModels", "LoadTester",
+                "WebhookServer", "Admission", "CertificateKit", "JSONValue", "LoadTester",
                 "ServerGuards",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: upcoming
         ),
@@ -259,10 +293,9 @@ let package = Package(
         .testTarget(
             name: "DevClusterTests",
             dependencies: [
-                "DevCluster", "DevClusterTestSupport", "Admission", "CanaryModel", "CertificateKit", "JSONValue",
-                "KubeClient", "KubeModels", "LoadTester", "WebhookServer",
+                "DevCluster", "DevClusterTestSupport", "CanaryModel", "JSONValue", "KubeClient", "KubeModels",
+                "LoadTester",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

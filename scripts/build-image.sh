@@ -13,7 +13,7 @@
 #
 # Needs root, buildah, debootstrap, binutils (strip, readelf) and Debian's archive. Build the binary
 # first:
-#   swift build -c release --static-swift-stdlib --product fledge
+#   swift build -c release --static-swift-stdlib --disable-default-traits --product fledge
 # then:
 #   scripts/build-image.sh [--oci-dir DIR]
 #   scripts/check-image.sh
@@ -24,7 +24,7 @@ usage() {
 usage: scripts/build-image.sh [options]
 
   --binary PATH       fledge binary to package (default: .build/release/fledge), built with
-                      swift build -c release --static-swift-stdlib --product fledge
+                      swift build -c release --static-swift-stdlib --disable-default-traits --product fledge
   --name NAME         controller image name (default: localhost/fledge); the load tester is
                       NAME-loadtester
   --tag TAG           image tag (default: the version the binary prints)
@@ -74,7 +74,7 @@ step() { echo "--- $*"; }
 for tool in buildah debootstrap strip readelf chroot; do
     command -v "$tool" >/dev/null || die "$tool is not installed; on Debian: apt-get install -y --no-install-recommends buildah debootstrap binutils"
 done
-[ -f "$binary" ] || die "no binary at $binary; build it with: swift build -c release --static-swift-stdlib --product fledge"
+[ -f "$binary" ] || die "no binary at $binary; build it with: swift build -c release --static-swift-stdlib --disable-default-traits --product fledge"
 readelf -h "$binary" >/dev/null 2>&1 || die "$binary is not an ELF executable"
 interpreter=$(readelf -l "$binary" | sed -n 's/.*\[Requesting program interpreter: \(.*\)\]/\1/p')
 [ -n "$interpreter" ] || die "$binary names no program interpreter; expected a dynamically linked glibc binary"

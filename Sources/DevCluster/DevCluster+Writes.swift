@@ -1,6 +1,7 @@
 import Foundation
 import JSONValue
 import KubeModels
+import KubeYAML
 import Synchronization
 
 /// The operation an admission webhook is told about.

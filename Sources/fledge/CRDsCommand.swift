@@ -1,7 +1,8 @@
 import ArgumentParser
 import CanaryModel
-import DevCluster
+import CommandSupport
 import Foundation
+import KubeYAML
 
 struct CRDsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CertificateKit
+import CommandSupport
 import Foundation
 
 struct CertsCommand: ParsableCommand {

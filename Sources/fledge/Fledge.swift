@@ -1,7 +1,12 @@
 import ArgumentParser
+import CommandSupport
 import Dispatch
 import NIOCore
 import NIOPosix
+
+#if DeveloperCommands
+import PlaygroundCommands
+#endif
 
 /// Runs Swift concurrency on SwiftNIO's event loops, so an admission request is parsed, checked and answered on the
 /// thread that read it instead of hopping to the cooperative pool and back.
@@ -19,7 +24,7 @@ enum Entry {
 }
 
 struct Fledge: AsyncParsableCommand {
-    static let version = "0.1.0"
+    static let version = FledgeVersion.current
 
     static let configuration = CommandConfiguration(
         commandName: "fledge",
@@ -30,14 +35,19 @@ struct Fledge: AsyncParsableCommand {
             into the object, and a changed pod template starts a release at once.
             """,
         version: version,
-        subcommands: [
-            ServeCommand.self, DemoCommand.self, PlaygroundCommand.self, StatusCommand.self, PromoteCommand.self,
-            AbortCommand.self,
-            RetryCommand.self, DashboardCommand.self, LoadTesterCommand.self, CertsCommand.self, ValidateCommand.self,
-            CRDsCommand.self,
-            VersionCommand.self,
+        subcommands: [ServeCommand.self] + developerCommands + [
+            StatusCommand.self, PromoteCommand.self, AbortCommand.self, RetryCommand.self, DashboardCommand.self,
+            LoadTesterCommand.self, CertsCommand.self, ValidateCommand.self, CRDsCommand.self, VersionCommand.self,
         ]
     )
+
+    /// `demo` and `playground`, which run the embedded cluster: only in builds with the `DeveloperCommands` trait
+    /// (on by default), so the production binary, built with `--disable-default-traits`, does not link it.
+    #if DeveloperCommands
+    static let developerCommands: [any ParsableCommand.Type] = [DemoCommand.self, PlaygroundCommand.self]
+    #else
+    static let developerCommands: [any ParsableCommand.Type] = []
+    #endif
 }
 
 struct VersionCommand: ParsableCommand {

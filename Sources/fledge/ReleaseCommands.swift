@@ -1,5 +1,6 @@
 import ArgumentParser
 import CanaryModel
+import CommandSupport
 import Dashboard
 import Foundation
 import JSONValue

@@ -3,6 +3,7 @@ import AdmissionCluster
 import ArgumentParser
 import AsyncHTTPClient
 import CanaryModel
+import CommandSupport
 import Foundation
 import JSONValue
 import KubeClient
@@ -390,35 +391,4 @@ struct ServeCommand: AsyncParsableCommand {
         }
         return client
     }
-}
-
-/// `HOST:PORT`, with `[v6]:PORT` for IPv6.
-struct ListenAddress {
-    var host: String
-    var port: Int
-
-    init(_ text: String, flag: String = "--listen") throws {
-        let hostPart: Substring
-        let portPart: Substring
-        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-            hostPart = text[text.index(after: text.startIndex)..<close]
-            portPart = text[close...].dropFirst().drop { $0 == ":" }
-        } else if let colon = text.lastIndex(of: ":") {
-            hostPart = text[..<colon]
-            portPart = text[text.index(after: colon)...]
-        } else {
-            throw ValidationError("\(flag) \(text) must be HOST:PORT, e.g. 0.0.0.0:9443")
-        }
-        guard let port = Int(portPart), (0...65535).contains(port) else {
-            throw ValidationError("\(flag) \(text) has no valid port (0-65535)")
-        }
-        host = hostPart.isEmpty ? "0.0.0.0" : String(hostPart)
-        self.port = port
-    }
-}
-
-/// Prints `message` to standard error and returns exit code `code`, for commands to throw.
-func fail(_ message: String, code: Int32 = 1) -> ExitCode {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
-    return ExitCode(code)
 }

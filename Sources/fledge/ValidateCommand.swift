@@ -1,9 +1,10 @@
 import ArgumentParser
 import CanaryModel
-import DevCluster
+import CommandSupport
 import Foundation
 import JSONValue
 import KubeModels
+import KubeYAML
 
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import CanaryModel
 import CertificateKit
+import CommandSupport
 import DevCluster
 import Foundation
 import JSONValue
@@ -18,8 +19,9 @@ import Synchronization
 import UnixSignals
 import WebhookServer
 
-struct PlaygroundCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `fledge playground`: the embedded cluster with Fledge installed, for kubectl, until interrupted.
+public struct PlaygroundCommand: AsyncParsableCommand, Sendable {
+    public static let configuration = CommandConfiguration(
         commandName: "playground",
         abstract: "Run a local Kubernetes API server with Fledge installed, for kubectl.",
         discussion: """
@@ -57,7 +59,10 @@ struct PlaygroundCommand: AsyncParsableCommand {
     )
     var noWorker = false
 
-    func validate() throws {
+    /// A playground with the default options; ArgumentParser fills the flags in.
+    public init() {}
+
+    public func validate() throws {
         guard speed > 0, speed.isFinite else { throw ValidationError("--speed \(speed) must be a positive number") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError(
@@ -67,7 +72,7 @@ struct PlaygroundCommand: AsyncParsableCommand {
         _ = try ListenAddress(listenAPI)
     }
 
-    func run() async throws {
+    public func run() async throws {
         let logger = Logger.json("fledge-playground", level: Logger.Level(rawValue: logLevel) ?? .warning)
         let address = try ListenAddress(listenAPI)
         if let warning = Self.exposureWarning(host: address.host) {
@@ -344,7 +349,7 @@ final class Playground: Sendable {
                     clock: clock,
                     metrics: ProgressionMetrics(
                         factory: PrometheusMetricsFactory(registry: playground.webhookServer.metrics.registry),
-                        version: Fledge.version
+                        version: FledgeVersion.current
                     ),
                     logger: playground.logger,
                     cache: ClusterCache(client: client, logger: playground.logger)

@@ -1,15 +1,18 @@
 import ArgumentParser
 import CertificateKit
+import CommandSupport
 import DevCluster
 import Foundation
 import JSONValue
 import KubeClient
 import KubeModels
+import KubeYAML
 import Logging
 import Synchronization
 
-struct DemoCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `fledge demo`: the podinfo tutorial played end to end on the embedded cluster.
+public struct DemoCommand: AsyncParsableCommand, Sendable {
+    public static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract:
             "Play the podinfo tutorial end to end on the embedded cluster: promote 3.1.1, roll back a failing 3.1.2.",
@@ -31,13 +34,16 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: .hidden)
     var printManifests = false
 
-    func validate() throws {
+    /// A demo with the default options; ArgumentParser fills the flags in.
+    public init() {}
+
+    public func validate() throws {
         guard speed > 0, speed <= 1000, speed.isFinite else {
             throw ValidationError("--speed must be between 0 and 1000")
         }
     }
 
-    func run() async throws {
+    public func run() async throws {
         if printManifests {
             // The manifests the demo applies, for a test to compare with manifests/examples.
             print(

@@ -4,19 +4,20 @@ import Logging
 
 /// Writes each log record as one JSON line on standard error: `ts`, `level`, `msg`, then the metadata (`canary`, …),
 /// so `jq .msg` works as with Flagger.
-struct JSONLogHandler: LogHandler {
+public struct JSONLogHandler: LogHandler {
     let label: String
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
 
-    init(label: String) { self.label = label }
+    /// A handler for the logger labelled `label` (written as `logger`).
+    public init(label: String) { self.label = label }
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
+    public func log(event: LogEvent) {
         var record: [String: JSONValue] = [
             "ts": .string(Date().formatted(.iso8601)),
             "level": .string(event.level.rawValue),
@@ -34,7 +35,7 @@ struct JSONLogHandler: LogHandler {
 
 extension Logger {
     /// A JSON logger at `level` for the executable's components.
-    static func json(_ label: String, level: Logger.Level) -> Logger {
+    public static func json(_ label: String, level: Logger.Level) -> Logger {
         var logger = Logger(label: label) { JSONLogHandler(label: $0) }
         logger.logLevel = level
         return logger
