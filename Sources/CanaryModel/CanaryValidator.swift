@@ -163,7 +163,10 @@ struct SemanticChecks {
             )
         }
         if spec.canaryAnalysis != nil {
-            warnings.append("spec.canaryAnalysis is deprecated: rename it to spec.analysis")
+            warnings.append(
+                "spec.canaryAnalysis is not read (not in flagger.app/v1beta1; the API server drops it): "
+                    + "rename it to spec.analysis"
+            )
             if spec.analysis != nil {
                 errors.append(
                     .forbidden("spec.canaryAnalysis", "may not be set together with spec.analysis; keep spec.analysis")
