@@ -208,9 +208,7 @@ final class Recorder: Sendable {
                 }
                 var address = provider.spec.address ?? ""
                 if let secret = provider.spec.secretRef?.name,
-                    let found = try await kube.call({
-                        try await kube.client.get(Secret.self, namespace: namespace, name: secret)
-                    }),
+                    let found = try await kube.get(Secret.self, namespace, secret),
                     let encoded = found.data?["address"], let data = Data(base64Encoded: encoded)
                 {
                     address = String(decoding: data, as: UTF8.self)

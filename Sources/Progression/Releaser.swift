@@ -478,8 +478,8 @@ public final class Releaser: Sendable {
     }
 
     func credentials(namespace: String, secret: String) async throws -> PrometheusAuth {
-        // Read by GET each time: the worker's cache keeps no Secret's data.
-        let found = try await kube.call { try await kube.client.get(Secret.self, namespace: namespace, name: secret) }
+        // A GET each time: Secrets are not cacheable (``KubeResource/cacheable``).
+        let found = try await kube.get(Secret.self, namespace, secret)
         guard let found else {
             throw MetricQueryError(.template, "secret \(secret).\(namespace) not found")
         }

@@ -140,7 +140,7 @@ struct Workload {
             var metadata = ObjectMeta(name: name, namespace: namespace)
             metadata.ownerReferences = [ownerReference]
             if parts[0] == ConfigReference.Kind.configmap.rawValue {
-                guard let source = try await kube.client.get(ConfigMap.self, namespace: namespace, name: parts[1])
+                guard let source = try await kube.get(ConfigMap.self, namespace, parts[1])
                 else { continue }
                 metadata.labels = source.metadata.labels ?? [:]
                 var copy = ConfigMap(metadata: metadata, data: source.data)
@@ -152,7 +152,7 @@ struct Workload {
                     $0.data == $1.data && $0.binaryData == $1.binaryData
                 }
             } else {
-                guard let source = try await kube.client.get(Secret.self, namespace: namespace, name: parts[1])
+                guard let source = try await kube.get(Secret.self, namespace, parts[1])
                 else { continue }
                 metadata.labels = source.metadata.labels ?? [:]
                 var copy = Secret(metadata: metadata, data: source.data)
